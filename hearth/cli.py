@@ -1,0 +1,355 @@
+"""The `hearth` command: thin wrappers that parse flags, call the packages, and print."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from hearth import __version__, config
+from hearth.errors import HearthError
+
+app = typer.Typer(
+    help="hearth keeps your AI companion: import your chat history, see which model really answered, "
+    "search everything (Chinese included).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+conversations_app = typer.Typer(help="Browse imported conversations.", no_args_is_help=True)
+app.add_typer(conversations_app, name="conversations")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class State:
+    db: str | None = None
+    debug: bool = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"hearth {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    db: Annotated[
+        Optional[str],
+        typer.Option("--db", help="Database file or URL (default: HEARTH_DB, then the per-user data folder)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks for unexpected errors.")] = False,
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = None,
+) -> None:
+    State.db = db
+    State.debug = debug
+
+
+def _store():
+    from hearth.store import Store
+
+    return Store(config.load(State.db).db)
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts is not None else "—"
+
+
+def _json(obj: Any) -> None:
+    sys.stdout.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n")
+
+
+# ------------------------------------------------------------------ import
+
+
+class RichObserver:
+    """Progress bars for hashing and reading (bytes), with a running conversation count."""
+
+    def __init__(self, progress: Progress, label: str) -> None:
+        self.progress = progress
+        self.label = label
+        self.task: Any = None
+        self.warnings: list[str] = []
+
+    def hashing(self, total: int):
+        task = self.progress.add_task(f"checking {self.label}", total=total)
+        return lambda n: self.progress.advance(task, n)
+
+    def reading(self, total: int, already: int):
+        self.task = self.progress.add_task(f"importing {self.label}", total=total, completed=already)
+        return lambda n: self.progress.advance(self.task, n)
+
+    def conversation(self, index: int) -> None:
+        if index % 25 == 0 and self.task is not None:
+            self.progress.update(self.task, description=f"importing {self.label} · {index:,} conversations")
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+@app.command("import")
+def import_(
+    paths: Annotated[
+        Optional[list[Path]], typer.Argument(help="Export zip, conversations.json, or a folder.", show_default=False)
+    ] = None,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Import the small synthetic ChatGPT export bundled with hearth.")
+    ] = False,
+) -> None:
+    """Import a chat export (ChatGPT zip, conversations.json, or an extracted folder).
+
+    Safe to repeat: a file already imported adds nothing, and an interrupted import resumes
+    where it stopped when you run the same command again.
+    """
+    from hearth.ingest import import_path
+    from hearth.samples import CHATGPT_SAMPLE
+
+    paths = list(paths or []) + ([CHATGPT_SAMPLE] if sample else [])
+    if not paths:
+        raise HearthError("Nothing to import.", hint="Give a path (hearth import export.zip) or --sample.")
+    store = _store()
+    table = Table(title="Import summary")
+    for col in ("file", "format", "status", "convs", "msgs", "same", "feedback", "files"):
+        table.add_column(col, justify="right" if col not in ("file", "format", "status") else "left")
+    failed = None
+    for path in paths:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
+            observer = RichObserver(progress, path.name)
+            try:
+                s = import_path(store, path, observer)
+            except KeyboardInterrupt:
+                err.print(f"Interrupted. Run `hearth import {path}` again to continue where it stopped.")
+                raise typer.Exit(130)
+            except HearthError as exc:
+                failed = exc
+                table.add_row(path.name, "", "failed", "", "", "", "", "")
+                break
+        for w in observer.warnings[:20]:
+            err.print(Text(f"warning: {w}", style="yellow"))
+        r = s.result
+        status = s.status if not s.resumed_from or s.status != "done" else f"done (resumed at #{s.resumed_from + 1})"
+        added = f"+{r.conversations_added}" + (f" ({r.conversations_updated} updated)" if r.conversations_updated else "")
+        table.add_row(path.name, s.format, status, added, f"+{r.messages_added:,}",
+                      str(r.conversations_unchanged), f"+{r.feedback_added}", f"+{r.files_added}")
+    out.print(table)
+    if failed:
+        raise failed
+
+
+# ------------------------------------------------------------------ conversations
+
+
+@conversations_app.command("list")
+def conversations_list(
+    limit: Annotated[int, typer.Option(help="How many to show.")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many (newest first).")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List conversations, newest first."""
+    from hearth.store.queries import list_conversations
+
+    rows = list_conversations(_store(), limit, offset)
+    if as_json:
+        _json([r.__dict__ for r in rows])
+        return
+    table = Table()
+    for col in ("id", "started", "title", "messages", "branches", "model", "source"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r.id), _when(r.created_at), Text((r.title or "(untitled)").strip()), str(r.messages),
+                      str(r.branches), r.default_model or "", r.source_format)
+    out.print(table)
+
+
+@conversations_app.command("show")
+def conversations_show(
+    conversation_id: Annotated[int, typer.Argument(help="Id from `hearth conversations list`.")],
+    all_branches: Annotated[bool, typer.Option("--all-branches", help="Show the whole tree (edits, regenerations).")] = False,
+    hidden: Annotated[bool, typer.Option("--hidden", help="Also show hidden system and context messages.")] = False,
+) -> None:
+    """Show a conversation: the branch you last saw, or the whole tree."""
+    from hearth.store.queries import get_conversation
+
+    conv, messages = get_conversation(_store(), conversation_id)
+    out.print(Text(f"{(conv['title'] or '(untitled)').strip()}", style="bold"))
+    out.print(Text(f"{conv['source_format']} · {conv['source_id']} · started {_when(conv['created_at'])}", style="dim"))
+    for m in messages:
+        if m["role"] is None or (m["hidden"] and not hidden) or (not all_branches and not m["visible"]):
+            continue
+        indent = "  " * m["depth"] if all_branches else ""
+        marker = ("● " if m["visible"] else "○ ") if all_branches else ""
+        who = m["role"] + (f" ({m['author_name']})" if m["author_name"] else "")
+        model = ""
+        if m["served_model"]:
+            model = f" · {m['served_model']}"
+            if m["requested_model"] and m["requested_model"] != m["served_model"]:
+                model += f" (asked {m['requested_model']})"
+        header = Text(f"{indent}{marker}{who} · {_when(m['created_at'])}{model}", style="cyan" if m["visible"] else "dim")
+        out.print(header)
+        body = m["text"] or f"[{m['content_type']}]"
+        out.print(Text("\n".join(indent + "  " + line for line in body.splitlines()) or indent))
+
+
+# ------------------------------------------------------------------ search, stats, audit
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words or Chinese text (substrings match: 小白, 杭州).")],
+    limit: Annotated[int, typer.Option(help="How many hits.")] = 20,
+    hidden: Annotated[bool, typer.Option("--hidden", help="Also search hidden system/context messages.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Full-text search over every imported message."""
+    from hearth.store.queries import search as run_search
+
+    hits = run_search(_store(), query, limit, include_hidden=hidden)
+    if as_json:
+        _json([h.__dict__ for h in hits])
+        return
+    if not hits:
+        err.print(f"No message matches {query!r}.")
+        raise typer.Exit(1)
+    table = Table()
+    for col in ("conv", "when", "role", "title", "text"):
+        table.add_column(col, overflow="fold")
+    for h in hits:
+        table.add_row(str(h.conversation_id), _when(h.created_at), h.role or "", Text((h.title or "").strip()[:30]),
+                      Text(h.snippet + ("" if h.visible else "  (other branch)")))
+    out.print(table)
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Counts of what the store holds."""
+    from hearth.store.queries import stats as run_stats
+
+    s = run_stats(_store())
+    if as_json:
+        _json(s)
+        return
+    table = Table(show_header=False)
+    for key, value in s.items():
+        if key in ("first_message", "last_message"):
+            value = _when(value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}: {v:,}" for k, v in list(value.items())[:10])
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        table.add_row(key.replace("_", " "), str(value))
+    out.print(table)
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.1f}%"
+
+
+@app.command()
+def audit(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole audit as JSON.")] = False,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Write a PNG timeline to this path.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows per table.")] = 20,
+) -> None:
+    """Which model really answered: requested vs served, per month and per conversation."""
+    from hearth.audit import run_audit
+
+    result = run_audit(_store())
+    if plot:
+        from hearth.audit.plot import plot_timeline
+
+        plot_timeline(result, plot)
+    if as_json:
+        _json(result.as_dict())
+        return
+    t = result.total
+    if not t.replies:
+        err.print("No replies with a recorded model yet.", "Import an export first: hearth import PATH")
+        return
+    out.print(
+        f"[bold]{t.replies:,}[/] replies with a recorded model; {t.with_request:,} name the model that was asked for; "
+        f"[bold]{t.mismatched:,}[/] ({_pct(t.share)}) were answered by another model."
+    )
+    months = Table(title="Per month (UTC)")
+    for col in ("month", "replies", "served by", "requested", "rerouted"):
+        months.add_column(col)
+    for m, b in sorted(result.months.items())[-limit:]:
+        months.add_row(m, str(b.replies), ", ".join(f"{k} {v}" for k, v in b.served.most_common(3)),
+                       ", ".join(f"{k} {v}" for k, v in b.requested.most_common(2)), _pct(b.share))
+    out.print(months)
+    convs = Table(title="Conversations with the most reroutes")
+    for col in ("id", "title", "replies", "served by", "rerouted"):
+        convs.add_column(col)
+    ranked = sorted(result.conversations.items(), key=lambda kv: (-kv[1].mismatched, -len(kv[1].served)))
+    for cid, b in ranked[:limit]:
+        if b.mismatched == 0 and len(b.served) < 2:
+            break
+        convs.add_row(str(cid), Text((result.titles.get(cid) or "").strip()[:40]),
+                      str(b.replies), ", ".join(f"{k} {v}" for k, v in b.served.most_common(3)), _pct(b.share))
+    if convs.row_count:
+        out.print(convs)
+    if result.suspects:
+        sus = Table(title=f"Suspected reroutes ({len(result.suspects):,})")
+        for col in ("when", "conv", "title", "why"):
+            sus.add_column(col)
+        for s in result.suspects[:limit]:
+            sus.add_row((s["time"] or "—")[:16], str(s["conversation_id"]), Text((s["title"] or "").strip()[:30]),
+                        s["reason"])
+        out.print(sus)
+    if plot:
+        out.print(f"Timeline written to {plot}")
+
+
+# ------------------------------------------------------------------ entry point
+
+
+def main() -> None:
+    """Run the CLI; a person's mistake gets one sentence and a hint, a bug a traceback with --debug."""
+    debug = "--debug" in sys.argv
+    try:
+        app()
+    except HearthError as exc:
+        err.print(Text(f"Error: {exc.message}", style="bold red"))
+        if exc.hint:
+            err.print(Text(f"Hint: {exc.hint}"))
+        if debug:
+            traceback.print_exc()
+        sys.exit(1)
+    except Exception:
+        if debug:
+            raise
+        err.print(Text(f"Unexpected error: {sys.exc_info()[1]!r}", style="bold red"))
+        err.print("This is a bug in hearth. Run again with --debug for the full traceback and report it.")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""One view over what a person hands us: a single file, a zip, or a folder.
+
+Readers see named entries and open them as byte streams; nothing is extracted to disk, so a zip
+member's name can never escape anywhere. Every stream counts the bytes read through it, which is
+what the progress bar shows and where a JSON error is reported.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from hearth.errors import CorruptInput, InputNotFound, UnsupportedInput
+
+Progress = Callable[[int], None]
+"""Called with the number of bytes just read."""
+
+
+class CountingReader(io.RawIOBase):
+    """A read-only stream that reports every byte that passes through it."""
+
+    def __init__(self, raw: BinaryIO, progress: Progress | None = None) -> None:
+        self._raw = raw
+        self._progress = progress
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.position += n
+        if self._progress and n:
+            self._progress(n)
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.position += len(data)
+        if self._progress and data:
+            self._progress(len(data))
+        return data
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A file inside the bundle."""
+
+    name: str
+    """Posix path relative to the bundle root (the member name for a zip)."""
+    size: int
+    _open: Callable[[], BinaryIO]
+
+    @property
+    def basename(self) -> str:
+        return PurePosixPath(self.name).name
+
+    def open(self, progress: Progress | None = None) -> CountingReader:
+        return CountingReader(self._open(), progress)
+
+    def read_bytes(self, progress: Progress | None = None) -> bytes:
+        with self.open(progress) as stream:
+            return stream.read()
+
+    def head(self, n: int = 65536) -> bytes:
+        with self._open() as stream:
+            return stream.read(n)
+
+
+class Bundle:
+    """The entries of a file, zip or folder, with a label for messages."""
+
+    def __init__(self, path: Path, kind: str, entries: list[Entry], closer: Callable[[], None] | None = None):
+        self.path = path
+        self.kind = kind
+        self.entries = entries
+        self._closer = closer
+
+    def __enter__(self) -> Bundle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._closer:
+            self._closer()
+            self._closer = None
+
+    def find(self, predicate: Callable[[Entry], bool]) -> list[Entry]:
+        return [e for e in self.entries if predicate(e)]
+
+    def label(self, entry: Entry) -> str:
+        """How to name an entry in a message a person reads."""
+        if self.kind == "file":
+            return str(self.path)
+        return f"{self.path} ({entry.name})"
+
+
+def _file_entry(path: Path, name: str) -> Entry:
+    return Entry(name=name, size=path.stat().st_size, _open=lambda: open(path, "rb"))
+
+
+def _walk_folder(root: Path) -> Iterator[Entry]:
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for fname in sorted(filenames):
+            full = Path(dirpath) / fname
+            if full.is_symlink() or not full.is_file():
+                continue
+            yield _file_entry(full, full.relative_to(root).as_posix())
+
+
+def open_bundle(path: Path) -> Bundle:
+    """Open a file, zip or folder; raise a clear error when it is none of those."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise InputNotFound(f"{path} does not exist.", hint="Check the path; quote it if it has spaces.")
+    if path.is_dir():
+        return Bundle(path, "dir", list(_walk_folder(path)))
+    if not os.access(path, os.R_OK):
+        raise InputNotFound(f"{path} cannot be read (permission denied).", hint="Check the file's permissions.")
+    if zipfile.is_zipfile(path):
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise CorruptInput(f"{path} is a damaged zip file: {exc}.", hint="Download the export again.") from exc
+        entries = [
+            Entry(name=info.filename, size=info.file_size, _open=(lambda i=info: zf.open(i)))
+            for info in zf.infolist()
+            if not info.is_dir()
+        ]
+        return Bundle(path, "zip", entries, zf.close)
+    if path.suffix.lower() == ".zip":
+        raise CorruptInput(
+            f"{path} ends in .zip but is not a readable zip file (truncated download?).",
+            hint="Download the export again, or unzip it and import the folder.",
+        )
+    if not path.is_file():
+        raise UnsupportedInput(f"{path} is not a regular file.")
+    return Bundle(path, "file", [_file_entry(path, path.name)])

@@ -1,0 +1,98 @@
+"""Opening a store: one SQLite driver for every connection, WAL, and migrations on open.
+
+The stdlib `sqlite3` here cannot load extensions (sqlite-vec), so every SQLite connection goes
+through `sqlcipher3`, which bundles a recent SQLite with FTS5, loads extensions, and opens plain
+unencrypted files when no key is given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlcipher3 import dbapi2 as sqlite_driver
+
+from hearth.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(location: str) -> str:
+    """Accept a plain file path or a full SQLAlchemy URL."""
+    if "://" in location:
+        return location
+    path = Path(location).expanduser()
+    return f"sqlite:///{path}"
+
+
+def _on_sqlite_connect(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _begin(conn: sa.Connection) -> None:
+    immediate = conn.get_execution_options().get("immediate")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_engine(location: str) -> sa.Engine:
+    """Create the engine for a store location, creating the parent folder of a new SQLite file."""
+    url = sa.make_url(database_url(location))
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            parent = Path(url.database).parent
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"Cannot create the folder for the database {url.database}: {exc.strerror}.",
+                    hint="Pass another location with --db or HEARTH_DB.",
+                ) from exc
+        engine = sa.create_engine(url, module=sqlite_driver)
+        sa.event.listen(engine, "connect", _on_sqlite_connect)
+        # Let SQLAlchemy's transactions be the real ones (the driver's implicit BEGIN is off);
+        # writers ask for `immediate=True` so they take the write lock before reading.
+        sa.event.listen(engine, "begin", _begin)
+
+        @sa.event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None
+
+        return engine
+    return sa.create_engine(url)
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to the newest revision (a no-op when it already is)."""
+    if current_revision(engine) == head_revision():
+        return
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")

@@ -1,0 +1,139 @@
+"""The canonical schema, declared once for SQLAlchemy Core queries.
+
+Alembic migrations (in `migrations/versions`) create and change these tables; this module is what
+queries are written against. A person can open the file with plain `sqlite3` and read it:
+`raw` columns hold the untouched source objects as JSON text (text, not JSONB, so key order and
+every byte survive), times are Unix seconds (UTC).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+companions = sa.Table(
+    "companions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("slug", sa.String, nullable=False, unique=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("raw", sa.Text),
+)
+
+imports = sa.Table(
+    "imports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("file_sha256", sa.String, nullable=False),
+    sa.Column("path", sa.String, nullable=False),
+    sa.Column("format", sa.String, nullable=False),
+    sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("conversations_done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("messages_added", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("conversations_added", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float),
+    sa.Column("error", sa.Text),
+    sa.UniqueConstraint("file_sha256", "format", name="uq_imports_file"),
+)
+
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("companion_id", sa.Integer, sa.ForeignKey("companions.id"), nullable=False),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.id")),
+    sa.Column("source_format", sa.String, nullable=False),
+    sa.Column("source_id", sa.String, nullable=False),
+    sa.Column("title", sa.Text),
+    sa.Column("created_at", sa.Float),
+    sa.Column("updated_at", sa.Float),
+    sa.Column("default_model", sa.String),
+    sa.Column("current_node", sa.String),
+    sa.Column("content_hash", sa.String, nullable=False),
+    sa.Column("raw", sa.Text),
+    sa.UniqueConstraint("source_format", "source_id", name="uq_conversations_source"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.Integer, sa.ForeignKey("conversations.id"), nullable=False),
+    sa.Column("source_id", sa.String, nullable=False),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("messages.id")),
+    sa.Column("parent_source_id", sa.String),
+    sa.Column("sibling_index", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("visible", sa.Boolean, nullable=False),
+    sa.Column("hidden", sa.Boolean, nullable=False),
+    sa.Column("role", sa.String),
+    sa.Column("author_name", sa.String),
+    sa.Column("content_type", sa.String),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("parts", sa.Text),
+    sa.Column("created_at", sa.Float),
+    sa.Column("requested_model", sa.String),
+    sa.Column("served_model", sa.String),
+    sa.Column("status", sa.String),
+    sa.Column("recipient", sa.String),
+    sa.Column("source_format", sa.String, nullable=False),
+    sa.Column("raw", sa.Text),
+    sa.UniqueConstraint("conversation_id", "source_id", name="uq_messages_source"),
+)
+
+blobs = sa.Table(
+    "blobs",
+    metadata,
+    sa.Column("sha256", sa.String, primary_key=True),
+    sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source_format", sa.String, nullable=False),
+    sa.Column("conversation_id", sa.Integer, sa.ForeignKey("conversations.id")),
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id")),
+    sa.Column("asset_id", sa.String),
+    sa.Column("name", sa.Text),
+    sa.Column("mime_type", sa.String),
+    sa.Column("size_bytes", sa.Integer),
+    sa.Column("pointer", sa.Text),
+    sa.Column("archive_path", sa.Text),
+    sa.Column("blob_sha256", sa.String, sa.ForeignKey("blobs.sha256")),
+    sa.Column("raw", sa.Text),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source_format", sa.String, nullable=False),
+    sa.Column("source_id", sa.String, nullable=False),
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id")),
+    sa.Column("conversation_source_id", sa.String),
+    sa.Column("message_source_id", sa.String),
+    sa.Column("rating", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text),
+    sa.Column("created_at", sa.Float),
+    sa.Column("raw", sa.Text),
+    sa.UniqueConstraint("source_format", "source_id", name="uq_feedback_source"),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source_format", sa.String, nullable=False),
+    sa.Column("source_id", sa.String, nullable=False),
+    sa.Column("raw", sa.Text),
+    sa.UniqueConstraint("source_format", "source_id", name="uq_accounts_source"),
+)
+
+FTS_TABLE = "message_fts"
+"""FTS5 table (SQLite only): rowid = messages.id, columns `body` and `uni` (see tokens.py)."""

@@ -1,0 +1,315 @@
+"""Writing imported records: one transaction per batch, idempotent, merge-aware.
+
+A conversation seen before with the same content is skipped; one that grew (a newer export of the
+same chat) gets only its new messages, and its visible branch moves to the new `current_node`.
+Ids are reserved inside the write transaction so parents, attachments and the FTS rows can be
+written with plain executemany, with no per-row round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import orjson
+import sqlalchemy as sa
+
+from hearth.records import Account, AttachmentFile, Conversation, Feedback, Item, Message
+from hearth.store import schema as s
+from hearth.store.tokens import index_columns
+
+
+def dumps(obj: object) -> str:
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+@dataclass
+class BatchResult:
+    conversations_added: int = 0
+    conversations_updated: int = 0
+    conversations_unchanged: int = 0
+    messages_added: int = 0
+    feedback_added: int = 0
+    files_added: int = 0
+    accounts_added: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, other: BatchResult) -> None:
+        for name in (
+            "conversations_added",
+            "conversations_updated",
+            "conversations_unchanged",
+            "messages_added",
+            "feedback_added",
+            "files_added",
+            "accounts_added",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.warnings += other.warnings
+
+
+def _insert_ignore(conn: sa.Connection, table: sa.Table) -> sa.Insert:
+    if conn.dialect.name == "sqlite":
+        return table.insert().prefix_with("OR IGNORE")
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return pg_insert(table).on_conflict_do_nothing()
+
+
+def _next_id(conn: sa.Connection, table: sa.Table) -> int:
+    """First unused id; safe to count up from because the caller holds the write lock."""
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
+
+
+def _content_hash(raws: list[str], conv_raw: str) -> str:
+    h = hashlib.sha256(conv_raw.encode())
+    for raw in raws:
+        h.update(b"\x00")
+        h.update(raw.encode())
+    return h.hexdigest()
+
+
+def _message_row(m: Message, mid: int, conversation_id: int, parent_id: int | None, raw: str, fmt: str) -> dict:
+    return {
+        "id": mid,
+        "conversation_id": conversation_id,
+        "source_id": m.source_id,
+        "parent_id": parent_id,
+        "parent_source_id": m.parent_source_id,
+        "sibling_index": m.sibling_index,
+        "visible": m.visible,
+        "hidden": m.hidden,
+        "role": m.role,
+        "author_name": m.author_name,
+        "content_type": m.content_type,
+        "text": m.text,
+        "parts": dumps(m.parts) if m.parts else None,
+        "created_at": m.created_at,
+        "requested_model": m.requested_model,
+        "served_model": m.served_model,
+        "status": m.status,
+        "recipient": m.recipient,
+        "source_format": fmt,
+        "raw": raw,
+    }
+
+
+class BatchWriter:
+    """Writes one batch of items inside one transaction on `conn`."""
+
+    def __init__(self, conn: sa.Connection, import_id: int | None, companion_id: int) -> None:
+        self.conn = conn
+        self.import_id = import_id
+        self.companion_id = companion_id
+        self.fts = conn.dialect.name == "sqlite"
+
+    def write(self, items: list[Item]) -> BatchResult:
+        result = BatchResult()
+        convs = [i for i in items if isinstance(i, Conversation)]
+        if convs:
+            self._conversations(convs, result)
+        feedback = [i for i in items if isinstance(i, Feedback)]
+        if feedback:
+            self._feedback(feedback, result)
+        for item in items:
+            if isinstance(item, Account):
+                r = self.conn.execute(
+                    _insert_ignore(self.conn, s.accounts),
+                    {"source_format": item.source_format, "source_id": item.source_id, "raw": dumps(item.raw)},
+                )
+                result.accounts_added += r.rowcount or 0
+            elif isinstance(item, AttachmentFile):
+                result.files_added += self._file(item)
+        return result
+
+    # -------------------------------------------------------------- conversations
+
+    def _conversations(self, convs: list[Conversation], result: BatchResult) -> None:
+        conn = self.conn
+        by_format: dict[str, list[Conversation]] = {}
+        for c in convs:
+            by_format.setdefault(c.source_format, []).append(c)
+        existing: dict[tuple[str, str], tuple[int, str]] = {}
+        for fmt, group in by_format.items():
+            rows = conn.execute(
+                sa.select(s.conversations.c.id, s.conversations.c.source_id, s.conversations.c.content_hash).where(
+                    s.conversations.c.source_format == fmt,
+                    s.conversations.c.source_id.in_([c.source_id for c in group]),
+                )
+            )
+            for cid, sid, chash in rows:
+                existing[(fmt, sid)] = (cid, chash)
+
+        new_convs: list[tuple[Conversation, list[str], str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for c in convs:
+            key = (c.source_format, c.source_id)
+            raws = [dumps(m.raw) for m in c.messages]
+            conv_raw = dumps(c.raw)
+            chash = _content_hash(raws, conv_raw)
+            if key in seen:
+                result.warnings.append(f"conversation {c.source_id} appears twice in the file; kept the first")
+                continue
+            seen.add(key)
+            if key in existing:
+                cid, old_hash = existing[key]
+                if old_hash == chash:
+                    result.conversations_unchanged += 1
+                else:
+                    self._merge(cid, c, raws, conv_raw, chash, result)
+                    result.conversations_updated += 1
+            else:
+                new_convs.append((c, raws, conv_raw, chash))
+        if not new_convs:
+            return
+
+        next_conv = _next_id(conn, s.conversations)
+        next_msg = _next_id(conn, s.messages)
+        conv_rows, msg_rows, fts_rows, att_rows = [], [], [], []
+        for offset, (c, raws, conv_raw, chash) in enumerate(new_convs):
+            cid = next_conv + offset
+            conv_rows.append(self._conversation_row(cid, c, conv_raw, chash))
+            ids: dict[str, int] = {}
+            for m in c.messages:
+                ids[m.source_id] = next_msg
+                next_msg += 1
+            self._collect_messages(c, raws, cid, ids, msg_rows, fts_rows, att_rows, only=None)
+            result.conversations_added += 1
+        conn.execute(s.conversations.insert(), conv_rows)
+        self._insert_messages(msg_rows, fts_rows, att_rows)
+        result.messages_added += len(msg_rows)
+
+    def _conversation_row(self, cid: int, c: Conversation, conv_raw: str, chash: str) -> dict:
+        return {
+            "id": cid,
+            "companion_id": self.companion_id,
+            "import_id": self.import_id,
+            "source_format": c.source_format,
+            "source_id": c.source_id,
+            "title": c.title,
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+            "default_model": c.default_model,
+            "current_node": c.current_node,
+            "content_hash": chash,
+            "raw": conv_raw,
+        }
+
+    def _collect_messages(self, c, raws, cid, ids, msg_rows, fts_rows, att_rows, only: set[str] | None) -> None:
+        for m, raw in zip(c.messages, raws):
+            if only is not None and m.source_id not in only:
+                continue
+            mid = ids[m.source_id]
+            parent_id = ids.get(m.parent_source_id) if m.parent_source_id else None
+            msg_rows.append(_message_row(m, mid, cid, parent_id, raw, c.source_format))
+            if m.text and self.fts:
+                body, uni = index_columns(m.text)
+                fts_rows.append((mid, body, uni))
+            for a in m.attachments:
+                att_rows.append(
+                    {
+                        "source_format": c.source_format,
+                        "conversation_id": cid,
+                        "message_id": mid,
+                        "asset_id": a.asset_id,
+                        "name": a.name,
+                        "mime_type": a.mime_type,
+                        "size_bytes": a.size_bytes,
+                        "pointer": a.pointer,
+                        "raw": dumps(a.raw),
+                    }
+                )
+
+    def _insert_messages(self, msg_rows: list[dict], fts_rows: list[tuple], att_rows: list[dict]) -> None:
+        if msg_rows:
+            self.conn.execute(s.messages.insert(), msg_rows)
+        if fts_rows:
+            self.conn.exec_driver_sql(f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)", fts_rows)
+        if att_rows:
+            self.conn.execute(s.attachments.insert(), att_rows)
+
+    def _merge(self, cid: int, c: Conversation, raws: list[str], conv_raw: str, chash: str, result: BatchResult) -> None:
+        """Add what a newer export of a stored conversation has that we lack; move the visible branch."""
+        conn = self.conn
+        m_ = s.messages.c
+        stored = {sid: (mid, raw) for mid, sid, raw in conn.execute(
+            sa.select(m_.id, m_.source_id, m_.raw).where(m_.conversation_id == cid)
+        )}
+        ids = {sid: mid for sid, (mid, _) in stored.items()}
+        fresh = [m.source_id for m in c.messages if m.source_id not in stored]
+        next_msg = _next_id(conn, s.messages)
+        for offset, sid in enumerate(fresh):
+            ids[sid] = next_msg + offset
+        msg_rows, fts_rows, att_rows = [], [], []
+        self._collect_messages(c, raws, cid, ids, msg_rows, fts_rows, att_rows, only=set(fresh))
+        self._insert_messages(msg_rows, fts_rows, att_rows)
+        result.messages_added += len(msg_rows)
+
+        for m, raw in zip(c.messages, raws):
+            if m.source_id in fresh:
+                continue
+            mid, old_raw = stored[m.source_id]
+            values = {"visible": m.visible, "sibling_index": m.sibling_index}
+            if raw != old_raw:
+                row = _message_row(m, mid, cid, ids.get(m.parent_source_id or ""), raw, c.source_format)
+                values.update({k: v for k, v in row.items() if k not in ("id", "conversation_id", "source_id")})
+                if self.fts:
+                    conn.exec_driver_sql(f"DELETE FROM {s.FTS_TABLE} WHERE rowid = ?", (mid,))
+                    if m.text:
+                        conn.exec_driver_sql(
+                            f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
+                            (mid, *index_columns(m.text)),
+                        )
+            conn.execute(sa.update(s.messages).where(m_.id == mid).values(**values))
+        row = self._conversation_row(cid, c, conv_raw, chash)
+        del row["id"], row["companion_id"]
+        conn.execute(sa.update(s.conversations).where(s.conversations.c.id == cid).values(**row))
+
+    # -------------------------------------------------------------- feedback and files
+
+    def _feedback(self, items: list[Feedback], result: BatchResult) -> None:
+        conn = self.conn
+        m_, c_ = s.messages.c, s.conversations.c
+        rows = []
+        for fb in items:
+            q = sa.select(m_.id).join(s.conversations, c_.id == m_.conversation_id).where(
+                m_.source_id == fb.message_source_id, c_.source_format == fb.source_format
+            )
+            if fb.conversation_source_id:
+                q = q.where(c_.source_id == fb.conversation_source_id)
+            message_id = conn.execute(q.limit(1)).scalar()
+            rows.append(
+                {
+                    "source_format": fb.source_format,
+                    "source_id": fb.source_id,
+                    "message_id": message_id,
+                    "conversation_source_id": fb.conversation_source_id,
+                    "message_source_id": fb.message_source_id,
+                    "rating": fb.rating,
+                    "text": fb.text,
+                    "created_at": fb.created_at,
+                    "raw": dumps(fb.raw),
+                }
+            )
+        before = conn.execute(sa.select(sa.func.count()).select_from(s.feedback)).scalar_one()
+        conn.execute(_insert_ignore(conn, s.feedback), rows)
+        result.feedback_added += conn.execute(sa.select(sa.func.count()).select_from(s.feedback)).scalar_one() - before
+
+    def _file(self, f: AttachmentFile) -> int:
+        digest = hashlib.sha256(f.data).hexdigest()
+        self.conn.execute(
+            _insert_ignore(self.conn, s.blobs), {"sha256": digest, "size_bytes": len(f.data), "data": f.data}
+        )
+        r = self.conn.execute(
+            _insert_ignore(self.conn, s.attachments),
+            {
+                "source_format": f.source_format,
+                "asset_id": f.asset_id,
+                "name": f.original_name,
+                "size_bytes": len(f.data),
+                "archive_path": f.path,
+                "blob_sha256": digest,
+                "raw": None,
+            },
+        )
+        return r.rowcount or 0
