@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from operator import add
 
 _CJK = (
     "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31a0-\u31ff\u3400-\u4dbf"
@@ -22,31 +23,31 @@ _WORD = re.compile(r"\w+")
 
 def normalise(text: str) -> str:
     """Fold full-width forms and case so `Ｐｙｔｈｏｎ` finds `python`."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
 
 
 def _bigrams(run: str) -> list[str]:
     if len(run) == 1:
         return [run]
-    return [run[i : i + 2] for i in range(len(run) - 1)]
+    return list(map(add, run, run[1:]))
 
 
 def index_columns(text: str) -> tuple[str, str]:
-    """Return the (`body`, `uni`) column values to index for `text`."""
+    """Return the (`body`, `uni`) column values to index for `text`.
+
+    `body` holds the non-CJK text followed by the bigrams of each CJK run in order; bigrams of
+    two runs never join into a false phrase, because the bigram bridging them is never emitted.
+    """
+    if text.isascii():
+        return text, ""
     text = normalise(text)
-    body: list[str] = []
-    uni: list[str] = []
-    pos = 0
-    for m in _RUN.finditer(text):
-        if m.start() > pos:
-            body.append(text[pos : m.start()])
-        run = m.group()
-        body.extend(_bigrams(run))
-        uni.extend(run)
-        pos = m.end()
-    if pos < len(text):
-        body.append(text[pos:])
-    return " ".join(body), " ".join(uni)
+    runs = _RUN.findall(text)
+    if not runs:
+        return text, ""
+    bigrams = " ".join([" ".join(map(add, run, run[1:])) for run in runs if len(run) > 1])
+    return _RUN.sub(" ", text) + " " + bigrams, " ".join("".join(runs))
 
 
 def query_terms(query: str) -> list[tuple[str, list[str]]]:

@@ -221,7 +221,12 @@ class BatchWriter:
                 )
 
     def _insert_messages(self, msg_rows: list[dict], fts_rows: list[tuple], att_rows: list[dict]) -> None:
-        if msg_rows:
+        if msg_rows and self.fts:
+            # The hot path of a big import: plain executemany skips SQLAlchemy's per-row processing.
+            cols = list(msg_rows[0])
+            sql = f"INSERT INTO messages ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+            self.conn.exec_driver_sql(sql, [tuple(r.values()) for r in msg_rows])
+        elif msg_rows:
             self.conn.execute(s.messages.insert(), msg_rows)
         if fts_rows:
             self.conn.exec_driver_sql(f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)", fts_rows)
