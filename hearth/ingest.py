@@ -18,12 +18,15 @@ from typing import Protocol
 from hearth.errors import HearthError
 from hearth.formats import detect, open_bundle
 from hearth.formats.bundle import Bundle
-from hearth.records import Conversation, Item
+from hearth.records import AttachmentFile, Conversation, Item
 from hearth.store import BatchResult, Store
 
 BATCH_MESSAGES = int(os.environ.get("HEARTH_BATCH_MESSAGES", "5000"))
 """Commit after about this many messages: large enough to amortise a commit, small enough that
 a kill loses little work and memory stays flat (tests lower it to force many batches)."""
+
+BATCH_BYTES = 64 << 20
+"""…and after about this many bytes of attached files, so thousands of photos never sit in memory."""
 
 COMPANION_NAMES = {"chatgpt": "ChatGPT"}
 
@@ -99,14 +102,14 @@ def import_path(store: Store, path: Path, observer: Observer | None = None) -> I
         companion = store.ensure_companion(reader.NAME, COMPANION_NAMES.get(reader.NAME, reader.NAME))
         progress = observer.reading(reader.total_bytes(bundle), 0)
         batch: list[Item] = []
-        batch_messages = 0
+        batch_messages = batch_bytes = 0
         index = 0
 
         def flush() -> None:
-            nonlocal batch, batch_messages
+            nonlocal batch, batch_messages, batch_bytes
             if batch:
                 summary.result.add(store.write_batch(state.id, companion, batch, index))
-            batch, batch_messages = [], 0
+            batch, batch_messages, batch_bytes = [], 0, 0
 
         try:
             for item in reader.read(bundle, progress, observer.warn):
@@ -119,8 +122,10 @@ def import_path(store: Store, path: Path, observer: Observer | None = None) -> I
                     batch_messages += len(item.messages)
                 else:
                     batch_messages += 1
+                    if isinstance(item, AttachmentFile):
+                        batch_bytes += len(item.data)
                 batch.append(item)
-                if batch_messages >= BATCH_MESSAGES:
+                if batch_messages >= BATCH_MESSAGES or batch_bytes >= BATCH_BYTES:
                     flush()
             flush()
         except HearthError as exc:

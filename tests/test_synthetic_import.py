@@ -100,3 +100,25 @@ def test_model_family():
     assert model_family("gpt-4o-2024-08-06") == "gpt-4o"
     assert model_family("gpt-4o-mini") == "gpt-4o-mini"
     assert model_family("gpt-5-safety") != model_family("gpt-5")
+
+
+def test_attached_files_flush_by_size(store, synth_zip, monkeypatch):
+    """Thousands of photos must not pile up in one batch: files flush after BATCH_BYTES."""
+    import hearth.ingest as ingest
+
+    calls = []
+    real = store.write_batch
+
+    def spy(import_id, companion_id, items, done):
+        calls.append(sum(len(getattr(i, "data", b"")) for i in items))
+        return real(import_id, companion_id, items, done)
+
+    monkeypatch.setattr(ingest, "BATCH_BYTES", 4096)
+    monkeypatch.setattr(store, "write_batch", spy)
+    summary = ingest.import_path(store, synth_zip)
+    assert summary.result.files_added > 3
+    with zipfile.ZipFile(synth_zip) as zf:
+        biggest_file = max(i.file_size for i in zf.infolist())
+    file_batches = [b for b in calls if b]
+    assert len(file_batches) > 3
+    assert all(b < 4096 + biggest_file for b in file_batches), "a batch holds at most one file past the limit"
