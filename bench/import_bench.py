@@ -147,7 +147,8 @@ def write_results(rows: list[dict]) -> None:
     ]
     for r in rows:
         lines.append(
-            f"| {r['input']} | {r['input_mb']} | {r['messages']:,} | {r['hearth_seconds']} | {r['hearth_msgs_per_s']:,} "
+            f"| {r['input']} | {r['input_mb']} | {r['messages']:,} | {r['hearth_seconds']} "
+            f"| {r['hearth_msgs_per_s']:,} "
             f"| {r['hearth_peak_rss_mb']} | {r.get('naive_seconds', '—')} | {r.get('naive_msgs_per_s', '—')} "
             f"| {r.get('naive_peak_rss_mb', '—')} | {r.get('speedup', '—')}× | {r['db_mb']} |"
         )

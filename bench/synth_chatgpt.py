@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import orjson
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _ts(y: int, m: int, d: int = 1) -> float:

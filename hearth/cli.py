@@ -148,7 +148,7 @@ def import_(
                 s = import_path(store, path, observer)
             except KeyboardInterrupt:
                 err.print(f"Interrupted. Run `hearth import {path}` again to continue where it stopped.")
-                raise typer.Exit(130)
+                raise typer.Exit(130) from None
             except HearthError as exc:
                 failed = exc
                 table.add_row(path.name, "", "failed", "", "", "", "", "")
@@ -157,9 +157,19 @@ def import_(
             err.print(Text(f"warning: {w}", style="yellow"))
         r = s.result
         status = s.status if not s.resumed_from or s.status != "done" else f"done (resumed at #{s.resumed_from + 1})"
-        added = f"+{r.conversations_added}" + (f" ({r.conversations_updated} updated)" if r.conversations_updated else "")
-        table.add_row(path.name, s.format, status, added, f"+{r.messages_added:,}",
-                      str(r.conversations_unchanged), f"+{r.feedback_added}", f"+{r.files_added}")
+        added = f"+{r.conversations_added}" + (
+            f" ({r.conversations_updated} updated)" if r.conversations_updated else ""
+        )
+        table.add_row(
+            path.name,
+            s.format,
+            status,
+            added,
+            f"+{r.messages_added:,}",
+            str(r.conversations_unchanged),
+            f"+{r.feedback_added}",
+            f"+{r.files_added}",
+        )
     out.print(table)
     if failed:
         raise failed
@@ -185,15 +195,24 @@ def conversations_list(
     for col in ("id", "started", "title", "messages", "branches", "model", "source"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r.id), _when(r.created_at), Text((r.title or "(untitled)").strip()), str(r.messages),
-                      str(r.branches), r.default_model or "", r.source_format)
+        table.add_row(
+            str(r.id),
+            _when(r.created_at),
+            Text((r.title or "(untitled)").strip()),
+            str(r.messages),
+            str(r.branches),
+            r.default_model or "",
+            r.source_format,
+        )
     out.print(table)
 
 
 @conversations_app.command("show")
 def conversations_show(
     conversation_id: Annotated[int, typer.Argument(help="Id from `hearth conversations list`.")],
-    all_branches: Annotated[bool, typer.Option("--all-branches", help="Show the whole tree (edits, regenerations).")] = False,
+    all_branches: Annotated[
+        bool, typer.Option("--all-branches", help="Show the whole tree (edits, regenerations).")
+    ] = False,
     hidden: Annotated[bool, typer.Option("--hidden", help="Also show hidden system and context messages.")] = False,
 ) -> None:
     """Show a conversation: the branch you last saw, or the whole tree."""
@@ -213,7 +232,9 @@ def conversations_show(
             model = f" · {m['served_model']}"
             if m["requested_model"] and m["requested_model"] != m["served_model"]:
                 model += f" (asked {m['requested_model']})"
-        header = Text(f"{indent}{marker}{who} · {_when(m['created_at'])}{model}", style="cyan" if m["visible"] else "dim")
+        header = Text(
+            f"{indent}{marker}{who} · {_when(m['created_at'])}{model}", style="cyan" if m["visible"] else "dim"
+        )
         out.print(header)
         body = m["text"] or f"[{m['content_type']}]"
         out.print(Text("\n".join(indent + "  " + line for line in body.splitlines()) or indent))
@@ -243,8 +264,13 @@ def search(
     for col in ("conv", "when", "role", "title", "text"):
         table.add_column(col, overflow="fold")
     for h in hits:
-        table.add_row(str(h.conversation_id), _when(h.created_at), h.role or "", Text((h.title or "").strip()[:30]),
-                      Text(h.snippet + ("" if h.visible else "  (other branch)")))
+        table.add_row(
+            str(h.conversation_id),
+            _when(h.created_at),
+            h.role or "",
+            Text((h.title or "").strip()[:30]),
+            Text(h.snippet + ("" if h.visible else "  (other branch)")),
+        )
     out.print(table)
 
 
@@ -302,8 +328,13 @@ def audit(
     for col in ("month", "replies", "served by", "requested", "rerouted"):
         months.add_column(col)
     for m, b in sorted(result.months.items())[-limit:]:
-        months.add_row(m, str(b.replies), ", ".join(f"{k} {v}" for k, v in b.served.most_common(3)),
-                       ", ".join(f"{k} {v}" for k, v in b.requested.most_common(2)), _pct(b.share))
+        months.add_row(
+            m,
+            str(b.replies),
+            ", ".join(f"{k} {v}" for k, v in b.served.most_common(3)),
+            ", ".join(f"{k} {v}" for k, v in b.requested.most_common(2)),
+            _pct(b.share),
+        )
     out.print(months)
     convs = Table(title="Conversations with the most reroutes")
     for col in ("id", "title", "replies", "served by", "rerouted"):
@@ -312,8 +343,13 @@ def audit(
     for cid, b in ranked[:limit]:
         if b.mismatched == 0 and len(b.served) < 2:
             break
-        convs.add_row(str(cid), Text((result.titles.get(cid) or "").strip()[:40]),
-                      str(b.replies), ", ".join(f"{k} {v}" for k, v in b.served.most_common(3)), _pct(b.share))
+        convs.add_row(
+            str(cid),
+            Text((result.titles.get(cid) or "").strip()[:40]),
+            str(b.replies),
+            ", ".join(f"{k} {v}" for k, v in b.served.most_common(3)),
+            _pct(b.share),
+        )
     if convs.row_count:
         out.print(convs)
     if result.suspects:
@@ -321,8 +357,9 @@ def audit(
         for col in ("when", "conv", "title", "why"):
             sus.add_column(col)
         for s in result.suspects[:limit]:
-            sus.add_row((s["time"] or "—")[:16], str(s["conversation_id"]), Text((s["title"] or "").strip()[:30]),
-                        s["reason"])
+            sus.add_row(
+                (s["time"] or "—")[:16], str(s["conversation_id"]), Text((s["title"] or "").strip()[:30]), s["reason"]
+            )
         out.print(sus)
     if plot:
         out.print(f"Timeline written to {plot}")

@@ -95,7 +95,9 @@ def import_path(store: Store, path: Path, observer: Observer | None = None) -> I
         size = _digest_size(bundle)
         digest = bundle_digest(bundle, observer.hashing(size))
         state = store.begin_import(digest, str(Path(path).resolve()), reader.NAME, size)
-        summary = ImportSummary(path=str(path), format=reader.NAME, status="done", resumed_from=state.conversations_done)
+        summary = ImportSummary(
+            path=str(path), format=reader.NAME, status="done", resumed_from=state.conversations_done
+        )
         if state.status == "done":
             summary.status = "already imported"
             return summary

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import CHATGPT_FIXTURES
+
 from hearth.ingest import import_path
 from hearth.store import schema
 from hearth.store.queries import list_conversations
@@ -76,9 +76,7 @@ def test_requested_model_from_conversation_and_message(store):
     import_path(store, folder)
     with store.engine.connect() as conn:
         m = schema.messages.c
-        requested = Counter(
-            conn.execute(sa.select(m.requested_model).where(m.role == "assistant")).scalars()
-        )
+        requested = Counter(conn.execute(sa.select(m.requested_model).where(m.role == "assistant")).scalars())
     assert requested == {"auto": sum(requested.values())}
 
 
@@ -103,8 +101,14 @@ def test_every_content_type_gives_text(store):
             .group_by(m.content_type)
         ).all()
     by_type = {r[0]: (r[1], r[2]) for r in rows}
-    for ctype in ("code", "execution_output", "tether_browsing_display", "tether_quote", "system_error",
-                  "user_editable_context"):
+    for ctype in (
+        "code",
+        "execution_output",
+        "tether_browsing_display",
+        "tether_quote",
+        "system_error",
+        "user_editable_context",
+    ):
         total, with_text = by_type[ctype]
         assert with_text >= total * 0.9, ctype
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 import sqlalchemy as sa
-
 from conftest import run_hearth
+
 from hearth.ingest import import_path
 from hearth.store import Store, schema
 from hearth.store.queries import search
@@ -25,8 +25,18 @@ def snapshot(db) -> dict:
         parent = sa.alias(schema.messages)
         messages = sorted(
             conn.execute(
-                sa.select(c.source_id, m.source_id, parent.c.source_id, m.visible, m.hidden, m.role, m.text,
-                          m.requested_model, m.served_model, m.raw)
+                sa.select(
+                    c.source_id,
+                    m.source_id,
+                    parent.c.source_id,
+                    m.visible,
+                    m.hidden,
+                    m.role,
+                    m.text,
+                    m.requested_model,
+                    m.served_model,
+                    m.raw,
+                )
                 .join(schema.conversations, c.id == m.conversation_id)
                 .outerjoin(parent, parent.c.id == m.parent_id)
             ).all()
@@ -36,13 +46,20 @@ def snapshot(db) -> dict:
         attachments = sorted(
             conn.execute(sa.select(a.asset_id, a.archive_path, a.blob_sha256, a.pointer, a.name)).all(), key=repr
         )
-        feedback = sorted(conn.execute(sa.select(schema.feedback.c.source_id, schema.feedback.c.message_id.is_not(None))).all())
+        feedback = sorted(
+            conn.execute(sa.select(schema.feedback.c.source_id, schema.feedback.c.message_id.is_not(None))).all()
+        )
         fts = conn.exec_driver_sql("SELECT count(*) FROM message_fts").scalar_one()
         imports = conn.execute(sa.select(schema.imports.c.status, schema.imports.c.conversations_done)).all()
         hits = [(h.conversation_id, h.snippet) for h in search(store, "宝贝", limit=50)]
     return {
-        "messages": messages, "conversations": conversations, "attachments": attachments,
-        "feedback": feedback, "fts": fts, "imports": imports, "search": len(hits),
+        "messages": messages,
+        "conversations": conversations,
+        "attachments": attachments,
+        "feedback": feedback,
+        "fts": fts,
+        "imports": imports,
+        "search": len(hits),
     }
 
 
@@ -71,8 +88,12 @@ def test_kill_9_then_resume_equals_uninterrupted(tmp_path, synth_zip):
     env = {**os.environ, "HEARTH_DB": str(db), "HEARTH_BATCH_MESSAGES": "40"}
     kills = []
     for threshold in (10, 60):
-        proc = subprocess.Popen([sys.executable, "-m", "hearth.cli", "import", str(synth_zip)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hearth.cli", "import", str(synth_zip)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.time() + 120
         while time.time() < deadline and proc.poll() is None:
             state = progress(db)

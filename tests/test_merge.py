@@ -19,10 +19,16 @@ def conversation(n_turns: int, current: str | None = None):
         nid = f"n{i}"
         role = "user" if i % 2 == 0 else "assistant"
         mapping[nid] = {
-            "id": nid, "parent": prev, "children": [],
-            "message": {"id": nid, "author": {"role": role}, "create_time": 1.7e9 + i,
-                        "content": {"content_type": "text", "parts": [f"第{i}句 turn {i}"]},
-                        "metadata": {"model_slug": "gpt-4o"} if role == "assistant" else {}},
+            "id": nid,
+            "parent": prev,
+            "children": [],
+            "message": {
+                "id": nid,
+                "author": {"role": role},
+                "create_time": 1.7e9 + i,
+                "content": {"content_type": "text", "parts": [f"第{i}句 turn {i}"]},
+                "metadata": {"model_slug": "gpt-4o"} if role == "assistant" else {},
+            },
         }
         mapping[prev]["children"].append(nid)
         prev = nid

@@ -1,4 +1,5 @@
 """Tests for bench/synth_chatgpt.py: the synthetic exports must be valid, deterministic and realistic."""
+
 from __future__ import annotations
 
 import json
@@ -13,10 +14,34 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
 import synth_chatgpt  # noqa: E402
 
-REQUIRED_TYPES = {"text", "multimodal_text", "code", "execution_output", "tether_browsing_display", "tether_quote",
-                  "system_error", "thoughts", "reasoning_recap", "user_editable_context", "holo_memory_v9"}
-CONV_KEYS = {"title", "create_time", "update_time", "mapping", "moderation_results", "current_node", "plugin_ids",
-             "conversation_id", "conversation_template_id", "gizmo_id", "is_archived", "default_model_slug", "id"}
+REQUIRED_TYPES = {
+    "text",
+    "multimodal_text",
+    "code",
+    "execution_output",
+    "tether_browsing_display",
+    "tether_quote",
+    "system_error",
+    "thoughts",
+    "reasoning_recap",
+    "user_editable_context",
+    "holo_memory_v9",
+}
+CONV_KEYS = {
+    "title",
+    "create_time",
+    "update_time",
+    "mapping",
+    "moderation_results",
+    "current_node",
+    "plugin_ids",
+    "conversation_id",
+    "conversation_template_id",
+    "gizmo_id",
+    "is_archived",
+    "default_model_slug",
+    "id",
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +51,14 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> dict:
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
         data = {n: zf.read(n) for n in ("conversations.json", "user.json", "message_feedback.json")}
-    return {"summary": summary, "path": path, "names": names, "convs": json.loads(data["conversations.json"]),
-            "user": json.loads(data["user.json"]), "feedback": json.loads(data["message_feedback.json"])}
+    return {
+        "summary": summary,
+        "path": path,
+        "names": names,
+        "convs": json.loads(data["conversations.json"]),
+        "user": json.loads(data["user.json"]),
+        "feedback": json.loads(data["message_feedback.json"]),
+    }
 
 
 def messages(convs: list[dict]):
@@ -127,8 +158,12 @@ def test_realism_features(export: dict) -> None:
     assert any(m["create_time"] is None and m["author"]["role"] in ("user", "assistant") for _, m in msgs)
     roots = [n["id"] for c in convs for n in c["mapping"].values() if n["parent"] is None]
     assert "client-created-root" in roots and any(re.fullmatch(r"[0-9a-f-]{36}", r) for r in roots)
-    assert any(m["author"]["role"] == "system" and m["content"]["parts"] == [""]
-               and m["metadata"].get("is_visually_hidden_from_conversation") for _, m in msgs)
+    assert any(
+        m["author"]["role"] == "system"
+        and m["content"]["parts"] == [""]
+        and m["metadata"].get("is_visually_hidden_from_conversation")
+        for _, m in msgs
+    )
     no_children = [c for c in convs if all("children" not in n for n in c["mapping"].values())]
     assert 0.03 * len(convs) <= len(no_children) <= 0.25 * len(convs)
     assert all(CONV_KEYS <= set(c) for c in convs if c not in no_children)
@@ -142,7 +177,7 @@ def test_realism_features(export: dict) -> None:
         for nid, n in mp.items():
             if n["parent"]:
                 kids.setdefault(n["parent"], []).append(nid)
-        for pid, ch in kids.items():
+        for ch in kids.values():
             roles = {mp[x]["message"]["author"]["role"] for x in ch}
             if len(ch) >= 2 and roles == {"assistant"}:
                 regen += 1
@@ -152,29 +187,42 @@ def test_realism_features(export: dict) -> None:
         not_last += c["current_node"] != list(mp)[-1]
     assert regen and edits and not_last
 
-    texts = [p for _, m in msgs if m["content"]["content_type"] in ("text", "multimodal_text")
-             for p in m["content"]["parts"] if isinstance(p, str) and p]
+    texts = [
+        p
+        for _, m in msgs
+        if m["content"]["content_type"] in ("text", "multimodal_text")
+        for p in m["content"]["parts"]
+        if isinstance(p, str) and p
+    ]
     cjk = re.compile(r"[\u4e00-\u9fff]")
     assert any(cjk.search(t) for t in texts) and any(not cjk.search(t) and re.search(r"[a-z]{4}", t) for t in texts)
     assert any(cjk.search(t) and re.search(r"\b[a-z]{4,}\b", t) for t in texts)  # mixed language
-    assert any("宝贝" in t for t in texts) and any(re.search("[\U0001F300-\U0001FAFF]", t) for t in texts)
+    assert any("宝贝" in t for t in texts) and any(re.search("[\U0001f300-\U0001faff]", t) for t in texts)
     lens = [len(t) for t in texts]
     assert min(lens) <= 5 and max(lens) >= 3000
 
     types = Counter(m["content"]["content_type"] for _, m in msgs)
     assert REQUIRED_TYPES <= set(types)
     assert types["holo_memory_v9"] < types["text"] / 20  # unknown future types stay rare
-    assert all(m["recipient"] == "python" for _, m in msgs if m["content"]["content_type"] == "code"
-               and "import" in m["content"]["text"])
+    assert all(
+        m["recipient"] == "python"
+        for _, m in msgs
+        if m["content"]["content_type"] == "code" and "import" in m["content"]["text"]
+    )
     mm_parts = [p for _, m in msgs if m["content"]["content_type"] == "multimodal_text" for p in m["content"]["parts"]]
     ptr = next(p for p in mm_parts if isinstance(p, dict))
     assert {"content_type", "asset_pointer", "size_bytes", "width", "height", "fovea", "metadata"} <= set(ptr)
     thoughts = next(m["content"] for _, m in msgs if m["content"]["content_type"] == "thoughts")
     assert {"summary", "content"} <= set(thoughts["thoughts"][0]) and thoughts["source_analysis_msg_id"]
-    assert any(re.fullmatch(r"Thought for \d+ ?s(econds)?", m["content"]["content"]) for _, m in msgs
-               if m["content"]["content_type"] == "reasoning_recap")
+    assert any(
+        re.fullmatch(r"Thought for \d+ ?s(econds)?", m["content"]["content"])
+        for _, m in msgs
+        if m["content"]["content_type"] == "reasoning_recap"
+    )
     uec = next(m for _, m in msgs if m["content"]["content_type"] == "user_editable_context")
-    assert {"user_profile", "user_instructions"} <= set(uec["content"]) and uec["metadata"]["is_visually_hidden_from_conversation"]
+    assert {"user_profile", "user_instructions"} <= set(uec["content"]) and uec["metadata"][
+        "is_visually_hidden_from_conversation"
+    ]
 
     tools = {m["author"]["name"] for _, m in msgs if m["author"]["role"] == "tool"}
     assert {"python", "browser", "bio", "dalle.text2im", "web"} <= tools
@@ -182,15 +230,23 @@ def test_realism_features(export: dict) -> None:
     served = Counter(m["metadata"].get("model_slug") for _, m in msgs if m["author"]["role"] == "assistant")
     assert {"text-davinci-002-render-sha", "gpt-4", "gpt-4o", "gpt-5", "gpt-5-instant"} <= set(served)
     assert {"gpt-4o", "auto", "gpt-5"} <= {c["default_model_slug"] for c in convs}
-    switched = [c for c in convs if len({m["metadata"].get("default_model_slug") for _, m in messages([c])
-                                          if m["author"]["role"] == "assistant"}) > 1]
+    switched = [
+        c
+        for c in convs
+        if len(
+            {m["metadata"].get("default_model_slug") for _, m in messages([c]) if m["author"]["role"] == "assistant"}
+        )
+        > 1
+    ]
     assert switched
 
     # reroutes: gpt-4o conversations sometimes served by a safety / mini model, flagged with requested_model_slug
     rerouted = [(c, m) for c, m in msgs if m["metadata"].get("requested_model_slug") == "gpt-4o"]
     assert {m["metadata"]["model_slug"] for _, m in rerouted} == {"gpt-5-safety", "gpt-5-chat-safety", "gpt-4o-mini"}
     assert all(m["metadata"]["default_model_slug"] == "gpt-4o" for _, m in rerouted)
-    replies_4o = [m for c, m in msgs if m["author"]["role"] == "assistant" and m["metadata"].get("default_model_slug") == "gpt-4o"]
+    replies_4o = [
+        m for c, m in msgs if m["author"]["role"] == "assistant" and m["metadata"].get("default_model_slug") == "gpt-4o"
+    ]
     assert 0.03 <= len(rerouted) / len(replies_4o) <= 0.15
 
 

@@ -44,9 +44,11 @@ def plot_timeline(audit: RoutingAudit, path: Path) -> Path:
         values = []
         for m in months:
             served = audit.months.get(m, empty).served
-            values.append(sum(n for k, n in served.items() if k not in top) if model == "other" else served.get(model, 0))
+            values.append(
+                sum(n for k, n in served.items() if k not in top) if model == "other" else served.get(model, 0)
+            )
         ax.bar(months, values, bottom=bottom, label=model, color=cmap(i % 10), width=0.8)
-        bottom = [b + v for b, v in zip(bottom, values)]
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylim(0, max(bottom, default=0) * 1.08 or 1)
     ax.set_ylabel("replies")
     ax.set_title("Which model answered, per month (UTC)")
@@ -58,7 +60,7 @@ def plot_timeline(audit: RoutingAudit, path: Path) -> Path:
     share = [audit.months.get(m, empty).share for m in months]
     if any(s is not None for s in share):
         ax2 = ax.twinx()
-        xs = [m for m, s in zip(months, share) if s is not None]
+        xs = [m for m, s in zip(months, share, strict=True) if s is not None]
         ys = [100 * s for s in share if s is not None]
         ax2.plot(xs, ys, color="crimson", marker="o", linewidth=2, label="served ≠ requested (%)")
         ax2.set_ylabel("served by another model than requested (%)", color="crimson")

@@ -115,7 +115,7 @@ def content_text(content: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """
     ctype = content.get("content_type")
     if "parts" in content and isinstance(content["parts"], list):
-        texts, parts = zip(*(_part(p) for p in content["parts"])) if content["parts"] else ((), ())
+        texts, parts = zip(*(_part(p) for p in content["parts"]), strict=True) if content["parts"] else ((), ())
         return _join(*texts), list(parts)
     if ctype in ("code", "execution_output", "system_error"):
         text = _join(content.get("name") if ctype == "system_error" else None, content.get("text"))
@@ -286,8 +286,10 @@ def parse_conversation(obj: Any, index: int) -> Conversation:
         requested_ctx[nid] = own_request or inherited
         text, parts = content_text(content)
         ctype = _str_or_none(content.get("content_type"))
-        hidden = bool(meta.get("is_visually_hidden_from_conversation")) or ctype in _HIDDEN_TYPES or (
-            role == "system" and not text.strip()
+        hidden = (
+            bool(meta.get("is_visually_hidden_from_conversation"))
+            or ctype in _HIDDEN_TYPES
+            or (role == "system" and not text.strip())
         )
         attachments = [
             Attachment(

@@ -32,9 +32,7 @@ class ConversationRow:
 def list_conversations(store: Store, limit: int = 50, offset: int = 0) -> list[ConversationRow]:
     """Newest first, with the number of real messages and of leaves (branches)."""
     child = sa.alias(s.messages)
-    n_msgs = (
-        sa.select(sa.func.count()).where(M.conversation_id == C.id, M.role.is_not(None)).scalar_subquery()
-    )
+    n_msgs = sa.select(sa.func.count()).where(M.conversation_id == C.id, M.role.is_not(None)).scalar_subquery()
     n_leaves = (
         sa.select(sa.func.count())
         .where(
@@ -45,8 +43,9 @@ def list_conversations(store: Store, limit: int = 50, offset: int = 0) -> list[C
         .scalar_subquery()
     )
     q = (
-        sa.select(C.id, C.title, C.created_at, C.updated_at, C.source_format, C.source_id, C.default_model,
-                  n_msgs, n_leaves)
+        sa.select(
+            C.id, C.title, C.created_at, C.updated_at, C.source_format, C.source_id, C.default_model, n_msgs, n_leaves
+        )
         .order_by(C.created_at.desc().nulls_last(), C.id.desc())
         .limit(limit)
         .offset(offset)
@@ -63,12 +62,29 @@ def get_conversation(store: Store, conversation_id: int) -> tuple[dict[str, Any]
             raise NotFound(
                 f"There is no conversation {conversation_id}.", hint="`hearth conversations list` shows the ids."
             )
-        rows = conn.execute(
-            sa.select(
-                M.id, M.parent_id, M.sibling_index, M.visible, M.hidden, M.role, M.author_name, M.content_type,
-                M.text, M.created_at, M.requested_model, M.served_model, M.status, M.recipient, M.source_id,
-            ).where(M.conversation_id == conversation_id)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                sa.select(
+                    M.id,
+                    M.parent_id,
+                    M.sibling_index,
+                    M.visible,
+                    M.hidden,
+                    M.role,
+                    M.author_name,
+                    M.content_type,
+                    M.text,
+                    M.created_at,
+                    M.requested_model,
+                    M.served_model,
+                    M.status,
+                    M.recipient,
+                    M.source_id,
+                ).where(M.conversation_id == conversation_id)
+            )
+            .mappings()
+            .all()
+        )
     children: dict[int | None, list[dict]] = {}
     for r in rows:
         children.setdefault(r["parent_id"], []).append(dict(r))
@@ -117,7 +133,7 @@ def search(store: Store, query: str, limit: int = 20, include_hidden: bool = Fal
     sql = sa.text(
         f"""SELECT m.id, m.conversation_id, c.title, m.role, m.created_at, m.text, m.visible
         FROM {s.FTS_TABLE} f JOIN messages m ON m.id = f.rowid JOIN conversations c ON c.id = m.conversation_id
-        WHERE {s.FTS_TABLE} MATCH :match {'' if include_hidden else 'AND m.hidden = 0'}
+        WHERE {s.FTS_TABLE} MATCH :match {"" if include_hidden else "AND m.hidden = 0"}
         ORDER BY bm25({s.FTS_TABLE}) LIMIT :limit"""
     )
     with store.engine.connect() as conn:
@@ -138,9 +154,7 @@ def stats(store: Store) -> dict[str, Any]:
                 sa.select(count).select_from(s.messages).where(M.role.is_not(None), M.visible, ~M.hidden)
             ),
             "tree_nodes": one(sa.select(count).select_from(s.messages)),
-            "branch_points": one(
-                sa.select(sa.func.count(sa.distinct(M.parent_id))).where(M.sibling_index > 0)
-            ),
+            "branch_points": one(sa.select(sa.func.count(sa.distinct(M.parent_id))).where(M.sibling_index > 0)),
             "attachments": one(sa.select(count).select_from(s.attachments)),
             "files": one(sa.select(count).select_from(s.blobs)),
             "feedback": one(sa.select(count).select_from(s.feedback)),
@@ -148,9 +162,7 @@ def stats(store: Store) -> dict[str, Any]:
             "first_message": one(sa.select(sa.func.min(M.created_at))),
             "last_message": one(sa.select(sa.func.max(M.created_at))),
         }
-        out["by_role"] = dict(
-            conn.execute(sa.select(M.role, count).where(M.role.is_not(None)).group_by(M.role)).all()
-        )
+        out["by_role"] = dict(conn.execute(sa.select(M.role, count).where(M.role.is_not(None)).group_by(M.role)).all())
         out["by_served_model"] = dict(
             conn.execute(
                 sa.select(M.served_model, count)
@@ -166,8 +178,15 @@ def reply_rows(store: Store) -> Iterator[tuple]:
     """Every assistant reply with a known served model, oldest first, for the routing audit:
     (message id, conversation id, title, created_at, requested, served, conversation default)."""
     q = (
-        sa.select(M.id, M.conversation_id, C.title, sa.func.coalesce(M.created_at, C.created_at), M.requested_model,
-                  M.served_model, C.default_model)
+        sa.select(
+            M.id,
+            M.conversation_id,
+            C.title,
+            sa.func.coalesce(M.created_at, C.created_at),
+            M.requested_model,
+            M.served_model,
+            C.default_model,
+        )
         .join(s.conversations, C.id == M.conversation_id)
         .where(M.role == "assistant", M.served_model.is_not(None))
         .order_by(sa.func.coalesce(M.created_at, C.created_at), M.id)

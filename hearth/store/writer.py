@@ -196,7 +196,7 @@ class BatchWriter:
         }
 
     def _collect_messages(self, c, raws, cid, ids, msg_rows, fts_rows, att_rows, only: set[str] | None) -> None:
-        for m, raw in zip(c.messages, raws):
+        for m, raw in zip(c.messages, raws, strict=True):
             if only is not None and m.source_id not in only:
                 continue
             mid = ids[m.source_id]
@@ -233,13 +233,16 @@ class BatchWriter:
         if att_rows:
             self.conn.execute(s.attachments.insert(), att_rows)
 
-    def _merge(self, cid: int, c: Conversation, raws: list[str], conv_raw: str, chash: str, result: BatchResult) -> None:
+    def _merge(
+        self, cid: int, c: Conversation, raws: list[str], conv_raw: str, chash: str, result: BatchResult
+    ) -> None:
         """Add what a newer export of a stored conversation has that we lack; move the visible branch."""
         conn = self.conn
         m_ = s.messages.c
-        stored = {sid: (mid, raw) for mid, sid, raw in conn.execute(
-            sa.select(m_.id, m_.source_id, m_.raw).where(m_.conversation_id == cid)
-        )}
+        stored = {
+            sid: (mid, raw)
+            for mid, sid, raw in conn.execute(sa.select(m_.id, m_.source_id, m_.raw).where(m_.conversation_id == cid))
+        }
         ids = {sid: mid for sid, (mid, _) in stored.items()}
         fresh = [m.source_id for m in c.messages if m.source_id not in stored]
         next_msg = _next_id(conn, s.messages)
@@ -250,7 +253,7 @@ class BatchWriter:
         self._insert_messages(msg_rows, fts_rows, att_rows)
         result.messages_added += len(msg_rows)
 
-        for m, raw in zip(c.messages, raws):
+        for m, raw in zip(c.messages, raws, strict=True):
             if m.source_id in fresh:
                 continue
             mid, old_raw = stored[m.source_id]
@@ -277,8 +280,10 @@ class BatchWriter:
         m_, c_ = s.messages.c, s.conversations.c
         rows = []
         for fb in items:
-            q = sa.select(m_.id).join(s.conversations, c_.id == m_.conversation_id).where(
-                m_.source_id == fb.message_source_id, c_.source_format == fb.source_format
+            q = (
+                sa.select(m_.id)
+                .join(s.conversations, c_.id == m_.conversation_id)
+                .where(m_.source_id == fb.message_source_id, c_.source_format == fb.source_format)
             )
             if fb.conversation_source_id:
                 q = q.where(c_.source_id == fb.conversation_source_id)

@@ -105,9 +105,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_attachments_asset", "attachments", ["asset_id"])
     op.create_index("ix_attachments_message", "attachments", ["message_id"])
-    op.create_index(
-        "uq_attachments_file", "attachments", ["source_format", "archive_path", "blob_sha256"], unique=True
-    )
+    op.create_index("uq_attachments_file", "attachments", ["source_format", "archive_path", "blob_sha256"], unique=True)
     op.create_table(
         "feedback",
         sa.Column("id", sa.Integer, primary_key=True),
