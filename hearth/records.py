@@ -119,5 +119,82 @@ class Memory:
     pinned: bool = False
 
 
-Item = Conversation | Feedback | Account | AttachmentFile
+@dataclass(slots=True)
+class LoreEntry:
+    """One lorebook / world-info entry: text the companion recalls when a key comes up.
+
+    The card's own fields are kept as named attributes where every spec agrees on them, and the
+    whole source entry (chub or SillyTavern extras included) in `raw`, so a card written back out
+    carries every setting it came in with.
+    """
+
+    keys: list[str]
+    content: str
+    secondary_keys: list[str] = field(default_factory=list)
+    name: str | None = None
+    comment: str | None = None
+    enabled: bool = True
+    constant: bool = False
+    selective: bool = False
+    insertion_order: int = 0
+    priority: int | None = None
+    position: str | None = None
+    use_regex: bool = False
+    case_sensitive: bool | None = None
+    entry_id: str | None = None
+    extensions: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Lorebook:
+    """A named set of lore entries: a card's `character_book` or a SillyTavern world-info file."""
+
+    source_format: str
+    source_id: str
+    name: str | None = None
+    companion: str | None = None
+    """Name of the companion the book belongs to, when it belongs to one."""
+    entries: list[LoreEntry] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Book-level fields (scan_depth, token_budget, recursive_scanning, extensions, …)."""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CompanionCard:
+    """A companion as a character card (V1, V2, V3 or CHARX) describes it.
+
+    `card` holds the card's `data` fields in Character Card V3 shape (the superset), `raw` the
+    untouched source object(s): for a PNG with both a `chara` and a `ccv3` chunk, both.
+    """
+
+    source_format: str
+    source_id: str
+    name: str
+    spec: str
+    """`chara_card_v1`, `chara_card_v2` or `chara_card_v3`."""
+    card: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    avatar: bytes | None = None
+    """The card image (PNG) when the card came as one, byte for byte."""
+    lorebook: Lorebook | None = None
+    assets: list[AttachmentFile] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Document:
+    """A document the person kept beside their chats (Claude project knowledge, prompts)."""
+
+    source_format: str
+    source_id: str
+    title: str | None
+    text: str
+    collection: str | None = None
+    """The project or folder it belongs to."""
+    created_at: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+Item = Conversation | Feedback | Account | AttachmentFile | CompanionCard | Lorebook | Document
 """What a format reader yields, in any order and any mix."""

@@ -20,6 +20,13 @@ companions = sa.Table(
     sa.Column("name", sa.String, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("raw", sa.Text),
+    sa.Column("source_format", sa.String),
+    sa.Column("source_id", sa.String),
+    sa.Column("spec", sa.String),
+    sa.Column("card", sa.Text),  # the card's `data` fields in Character Card V3 shape (JSON)
+    sa.Column("avatar_sha256", sa.String, sa.ForeignKey("blobs.sha256")),
+    sa.Column("updated_at", sa.Float),
+    sa.UniqueConstraint("source_format", "source_id", name="uq_companions_source"),
 )
 
 imports = sa.Table(
@@ -134,6 +141,65 @@ accounts = sa.Table(
     sa.Column("raw", sa.Text),
     sa.UniqueConstraint("source_format", "source_id", name="uq_accounts_source"),
 )
+
+lorebooks = sa.Table(
+    "lorebooks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("companion_id", sa.Integer, sa.ForeignKey("companions.id")),
+    sa.Column("source_format", sa.String, nullable=False),
+    sa.Column("source_id", sa.String, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("settings", sa.Text),
+    sa.Column("raw", sa.Text),
+    sa.UniqueConstraint("source_format", "source_id", name="uq_lorebooks_source"),
+)
+
+memories = sa.Table(
+    "memories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("companion_id", sa.Integer, sa.ForeignKey("companions.id")),
+    sa.Column("lorebook_id", sa.Integer, sa.ForeignKey("lorebooks.id")),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("keys", sa.Text),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("settings", sa.Text),
+    sa.Column("importance", sa.Float, nullable=False, server_default="0.5"),
+    sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("superseded_by", sa.Integer, sa.ForeignKey("memories.id")),
+    sa.Column("raw", sa.Text),
+)
+
+memory_sources = sa.Table(
+    "memory_sources",
+    metadata,
+    sa.Column("memory_id", sa.Integer, sa.ForeignKey("memories.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id"), primary_key=True),
+)
+
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("companion_id", sa.Integer, sa.ForeignKey("companions.id")),
+    sa.Column("source_format", sa.String, nullable=False),
+    sa.Column("source_id", sa.String, nullable=False),
+    sa.Column("collection", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float),
+    sa.Column("raw", sa.Text),
+    sa.UniqueConstraint("source_format", "source_id", name="uq_documents_source"),
+)
+
+MEMORY_FTS_TABLE = "memory_fts"
+"""FTS5 table (SQLite only): rowid = memories.id, same columns and tokens as message_fts."""
 
 FTS_TABLE = "message_fts"
 """FTS5 table (SQLite only): rowid = messages.id, columns `body` and `uni` (see tokens.py)."""
