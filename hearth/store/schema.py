@@ -114,6 +114,7 @@ attachments = sa.Table(
     sa.Column("archive_path", sa.Text),
     sa.Column("blob_sha256", sa.String, sa.ForeignKey("blobs.sha256")),
     sa.Column("raw", sa.Text),
+    sa.Column("companion_id", sa.Integer, sa.ForeignKey("companions.id")),
 )
 
 feedback = sa.Table(

@@ -20,9 +20,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("source_id", sa.String))
         batch.add_column(sa.Column("spec", sa.String))
         batch.add_column(sa.Column("card", sa.Text))
-        batch.add_column(sa.Column("avatar_sha256", sa.String, sa.ForeignKey("blobs.sha256")))
+        batch.add_column(sa.Column("avatar_sha256", sa.String))
         batch.add_column(sa.Column("updated_at", sa.Float))
+        batch.create_foreign_key("fk_companions_avatar", "blobs", ["avatar_sha256"], ["sha256"])
         batch.create_unique_constraint("uq_companions_source", ["source_format", "source_id"])
+    with op.batch_alter_table("attachments") as batch:
+        batch.add_column(sa.Column("companion_id", sa.Integer))
+        batch.create_foreign_key("fk_attachments_companion", "companions", ["companion_id"], ["id"])
     op.create_table(
         "lorebooks",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -85,7 +89,11 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS memory_fts")
     for table in ("documents", "memory_sources", "memories", "lorebooks"):
         op.drop_table(table)
+    with op.batch_alter_table("attachments") as batch:
+        batch.drop_constraint("fk_attachments_companion", type_="foreignkey")
+        batch.drop_column("companion_id")
     with op.batch_alter_table("companions") as batch:
         batch.drop_constraint("uq_companions_source", type_="unique")
+        batch.drop_constraint("fk_companions_avatar", type_="foreignkey")
         for col in ("updated_at", "avatar_sha256", "card", "spec", "source_id", "source_format"):
             batch.drop_column(col)
