@@ -54,7 +54,9 @@ elif src.is_dir():
     data = json.load(open(src / "conversations.json", encoding="utf-8"))
 else:
     data = json.load(open(src, encoding="utf-8"))
-companion = store.ensure_companion("chatgpt", "ChatGPT")
+with store.engine.begin() as conn:
+    from hearth.store.companions import companion_by_name
+    companion = companion_by_name(conn, "ChatGPT")
 messages = 0
 with store.engine.connect() as conn:
     for i, obj in enumerate(data):

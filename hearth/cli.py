@@ -111,68 +111,86 @@ class RichObserver:
 @app.command("import")
 def import_(
     paths: Annotated[
-        Optional[list[Path]], typer.Argument(help="Export zip, conversations.json, or a folder.", show_default=False)
+        Optional[list[Path]],
+        typer.Argument(
+            help="Export zips, files (conversations.json, .jsonl, card .png) or folders.", show_default=False
+        ),
     ] = None,
     sample: Annotated[
         bool, typer.Option("--sample", help="Import the small synthetic ChatGPT export bundled with hearth.")
     ] = False,
 ) -> None:
-    """Import a chat export (ChatGPT zip, conversations.json, or an extracted folder).
+    """Import chat exports, chat logs and character cards (format detected for each file).
 
-    Safe to repeat: a file already imported adds nothing, and an interrupted import resumes
+    Accepts ChatGPT and Claude exports (zip, folder or conversations.json), SillyTavern chats
+    and world info, character cards (PNG, JSON, CHARX) and OpenAI-style JSONL; a folder may mix
+    them. Safe to repeat: a file already imported adds nothing, and an interrupted import resumes
     where it stopped when you run the same command again.
     """
-    from hearth.ingest import import_path
+    from hearth.ingest import import_many
     from hearth.samples import CHATGPT_SAMPLE
 
     paths = list(paths or []) + ([CHATGPT_SAMPLE] if sample else [])
     if not paths:
         raise HearthError("Nothing to import.", hint="Give a path (hearth import export.zip) or --sample.")
     store = _store()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        observer = RichObserver(progress, paths[0].name if len(paths) == 1 else f"{len(paths)} inputs")
+        try:
+            summaries = import_many(store, paths, observer)
+        except KeyboardInterrupt:
+            err.print("Interrupted. Run the same `hearth import` again to continue where it stopped.")
+            raise typer.Exit(130) from None
+    for w in observer.warnings[:20]:
+        err.print(Text(f"warning: {w}", style="yellow"))
+    if len(observer.warnings) > 20:
+        err.print(Text(f"… and {len(observer.warnings) - 20} more warnings", style="yellow"))
     table = Table(title="Import summary")
-    for col in ("file", "format", "status", "convs", "msgs", "same", "feedback", "files"):
-        table.add_column(col, justify="right" if col not in ("file", "format", "status") else "left")
-    failed = None
-    for path in paths:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
-            observer = RichObserver(progress, path.name)
-            try:
-                s = import_path(store, path, observer)
-            except KeyboardInterrupt:
-                err.print(f"Interrupted. Run `hearth import {path}` again to continue where it stopped.")
-                raise typer.Exit(130) from None
-            except HearthError as exc:
-                failed = exc
-                table.add_row(path.name, "", "failed", "", "", "", "", "")
-                break
-        for w in observer.warnings[:20]:
-            err.print(Text(f"warning: {w}", style="yellow"))
+    for col in ("input", "format", "status", "convs", "msgs", "same", "cards", "memories", "docs", "feedback", "files"):
+        table.add_column(col, justify="left" if col in ("input", "format", "status") else "right")
+    for s in summaries:
         r = s.result
-        status = s.status if not s.resumed_from or s.status != "done" else f"done (resumed at #{s.resumed_from + 1})"
-        added = f"+{r.conversations_added}" + (
-            f" ({r.conversations_updated} updated)" if r.conversations_updated else ""
-        )
+        status = s.status
+        if s.status == "done" and s.resumed_from:
+            status = f"done (resumed at #{s.resumed_from + 1})"
+        if s.status in ("failed", "skipped"):
+            table.add_row(
+                Text(s.path), s.format, Text(status, style="red" if s.status == "failed" else "dim"), *[""] * 8
+            )
+            continue
+        convs = f"+{r.conversations_added}" + (f" ({r.conversations_updated} upd)" if r.conversations_updated else "")
         table.add_row(
-            path.name,
+            Text(s.path),
             s.format,
             status,
-            added,
+            convs,
             f"+{r.messages_added:,}",
             str(r.conversations_unchanged),
+            f"+{r.companions_added}",
+            f"+{r.memories_added}",
+            f"+{r.documents_added}",
             f"+{r.feedback_added}",
             f"+{r.files_added}",
         )
     out.print(table)
+    failed = [s for s in summaries if s.status == "failed"]
+    for s in summaries:
+        if s.status == "skipped":
+            err.print(Text(f"skipped {s.path}: {s.error}", style="dim"))
+    for s in failed:
+        err.print(Text(f"Error: {s.error}", style="bold red"))
+        if s.hint:
+            err.print(Text(f"Hint: {s.hint}"))
     if failed:
-        raise failed
+        raise typer.Exit(1)
 
 
 # ------------------------------------------------------------------ conversations

@@ -1,22 +1,24 @@
-"""The import pipeline: open → detect → hash → read in a stream → write in batches.
+"""The import pipeline: plan → hash → read in a stream → write in batches.
 
 Imports are idempotent (a file already imported adds nothing) and resumable: each batch commits
 together with the count of conversations it completes, so after a kill the next run skips exactly
 what was committed and the unique keys catch anything else. A broken file keeps everything read
-before the break, and the import is marked failed with the reason.
+before the break, and its import is marked failed with the reason; the other files of a mixed
+folder still import.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Protocol
 
 from hearth.errors import HearthError
-from hearth.formats import detect, open_bundle
+from hearth.formats import Planned, plan
 from hearth.formats.bundle import Bundle
 from hearth.records import AttachmentFile, Conversation, Item
 from hearth.store import BatchResult, Store
@@ -28,23 +30,23 @@ a kill loses little work and memory stays flat (tests lower it to force many bat
 BATCH_BYTES = 64 << 20
 """…and after about this many bytes of attached files, so thousands of photos never sit in memory."""
 
-COMPANION_NAMES = {"chatgpt": "ChatGPT"}
+Progress = Callable[[int], None]
 
 
 class Observer(Protocol):
-    """What a progress display needs to know; every method is optional to act on."""
+    """What a progress display needs to know."""
 
-    def hashing(self, total: int) -> Callable[[int], None]: ...
-    def reading(self, total: int, already: int) -> Callable[[int], None]: ...
+    def hashing(self, total: int) -> Progress: ...
+    def reading(self, total: int, already: int) -> Progress: ...
     def conversation(self, index: int) -> None: ...
     def warn(self, message: str) -> None: ...
 
 
 class QuietObserver:
-    def hashing(self, total: int) -> Callable[[int], None]:
+    def hashing(self, total: int) -> Progress:
         return lambda n: None
 
-    def reading(self, total: int, already: int) -> Callable[[int], None]:
+    def reading(self, total: int, already: int) -> Progress:
         return lambda n: None
 
     def conversation(self, index: int) -> None:
@@ -59,14 +61,15 @@ class ImportSummary:
     path: str
     format: str
     status: str
-    """`done`, `already imported`, or `failed`."""
+    """`done`, `already imported`, `failed` or `skipped`."""
     resumed_from: int = 0
     conversations_read: int = 0
     result: BatchResult = field(default_factory=BatchResult)
     error: str | None = None
+    hint: str | None = None
 
 
-def bundle_digest(bundle: Bundle, progress: Callable[[int], None]) -> str:
+def bundle_digest(bundle: Bundle, progress: Progress) -> str:
     """sha256 of the input: the file itself, or every file of a folder with its name."""
     h = hashlib.sha256()
     if bundle.kind in ("file", "zip"):
@@ -83,62 +86,106 @@ def bundle_digest(bundle: Bundle, progress: Callable[[int], None]) -> str:
     return h.hexdigest()
 
 
-def _digest_size(bundle: Bundle) -> int:
+def digest_size(bundle: Bundle) -> int:
     return bundle.path.stat().st_size if bundle.kind in ("file", "zip") else sum(e.size for e in bundle.entries)
 
 
-def import_path(store: Store, path: Path, observer: Observer | None = None) -> ImportSummary:
-    """Import one export (file, zip or folder) into the store."""
-    observer = observer or QuietObserver()
-    with open_bundle(Path(path)) as bundle:
-        reader = detect(bundle)
-        size = _digest_size(bundle)
-        digest = bundle_digest(bundle, observer.hashing(size))
-        state = store.begin_import(digest, str(Path(path).resolve()), reader.NAME, size)
-        summary = ImportSummary(
-            path=str(path), format=reader.NAME, status="done", resumed_from=state.conversations_done
-        )
-        if state.status == "done":
-            summary.status = "already imported"
-            return summary
-        companion = store.ensure_companion(reader.NAME, COMPANION_NAMES.get(reader.NAME, reader.NAME))
-        progress = observer.reading(reader.total_bytes(bundle), 0)
-        batch: list[Item] = []
-        batch_messages = batch_bytes = 0
-        index = 0
-
-        def flush() -> None:
-            nonlocal batch, batch_messages, batch_bytes
-            if batch:
-                summary.result.add(store.write_batch(state.id, companion, batch, index))
-            batch, batch_messages, batch_bytes = [], 0, 0
-
-        try:
-            for item in reader.read(bundle, progress, observer.warn):
-                if isinstance(item, Conversation):
-                    index += 1
-                    summary.conversations_read = index
-                    observer.conversation(index)
-                    if index <= state.conversations_done:
-                        continue
-                    batch_messages += len(item.messages)
-                else:
-                    batch_messages += 1
-                    if isinstance(item, AttachmentFile):
-                        batch_bytes += len(item.data)
-                batch.append(item)
-                if batch_messages >= BATCH_MESSAGES or batch_bytes >= BATCH_BYTES:
-                    flush()
-            flush()
-        except HearthError as exc:
-            flush()
-            store.finish_import(state.id, "failed", exc.message)
-            summary.status, summary.error = "failed", exc.message
-            raise
-        except BaseException as exc:
-            store.finish_import(state.id, "interrupted", repr(exc))
-            raise
-        for warning in summary.result.warnings:
-            observer.warn(warning)
-        store.finish_import(state.id, "done")
+def _import_bundle(
+    store: Store, reader: ModuleType, bundle: Bundle, label: str, hashed: Progress, read: Progress, observer: Observer
+) -> ImportSummary:
+    digest = bundle_digest(bundle, hashed)
+    state = store.begin_import(digest, str(Path(bundle.path).resolve()), reader.NAME, digest_size(bundle))
+    summary = ImportSummary(path=label, format=reader.NAME, status="done", resumed_from=state.conversations_done)
+    if state.status == "done":
+        read(reader.total_bytes(bundle))
+        summary.status = "already imported"
         return summary
+    batch: list[Item] = []
+    batch_messages = batch_bytes = 0
+    index = 0
+
+    def flush() -> None:
+        nonlocal batch, batch_messages, batch_bytes
+        if batch:
+            summary.result.add(store.write_batch(state.id, batch, index))
+        batch, batch_messages, batch_bytes = [], 0, 0
+
+    try:
+        for item in reader.read(bundle, read, observer.warn):
+            if isinstance(item, Conversation):
+                index += 1
+                summary.conversations_read = index
+                observer.conversation(index)
+                if index <= state.conversations_done:
+                    continue
+                batch_messages += len(item.messages)
+            else:
+                batch_messages += 1
+                if isinstance(item, AttachmentFile):
+                    batch_bytes += len(item.data)
+            batch.append(item)
+            if batch_messages >= BATCH_MESSAGES or batch_bytes >= BATCH_BYTES:
+                flush()
+        flush()
+    except HearthError as exc:
+        flush()
+        store.finish_import(state.id, "failed", exc.message)
+        raise
+    except BaseException as exc:
+        store.finish_import(state.id, "interrupted", repr(exc))
+        raise
+    for warning in summary.result.warnings:
+        observer.warn(f"{label}: {warning}")
+    store.finish_import(state.id, "done")
+    return summary
+
+
+def import_many(store: Store, paths: Iterable[Path], observer: Observer | None = None) -> list[ImportSummary]:
+    """Import every file, zip and folder given; one failure does not stop the others.
+
+    Failed and skipped inputs come back as summaries with the reason, so a person sees one table.
+    """
+    observer = observer or QuietObserver()
+    summaries: list[ImportSummary] = []
+    plans: list[Planned] = []
+    for path in paths:
+        try:
+            planned, skipped = plan(Path(path))
+        except HearthError as exc:
+            summaries.append(ImportSummary(str(path), "", "failed", error=exc.message, hint=exc.hint))
+            continue
+        plans += planned
+        summaries += [ImportSummary(s.label, "", "skipped", error=s.reason) for s in skipped]
+    hashed = observer.hashing(sum(digest_size(p.bundle) for p in plans))
+    read = observer.reading(sum(p.reader.total_bytes(p.bundle) for p in plans), 0)
+    done: list[ImportSummary] = []
+    try:
+        for p in plans:
+            try:
+                done.append(_import_bundle(store, p.reader, p.bundle, p.label, hashed, read, observer))
+            except HearthError as exc:
+                done.append(ImportSummary(p.label, p.reader.NAME, "failed", error=exc.message, hint=exc.hint))
+    finally:
+        for p in plans:
+            p.bundle.close()
+    return done + summaries
+
+
+def import_path(store: Store, path: Path, observer: Observer | None = None) -> ImportSummary:
+    """Import one export (a file, zip or folder holding one export); errors raise."""
+    observer = observer or QuietObserver()
+    planned, _ = plan(Path(path))
+    try:
+        if len(planned) != 1:
+            raise HearthError(
+                f"{path} holds {len(planned)} separate exports.",
+                hint="Use import_many() or `hearth import` for folders.",
+            )
+        p = planned[0]
+        hashed = observer.hashing(digest_size(p.bundle))
+        read = observer.reading(p.reader.total_bytes(p.bundle), 0)
+        summary = _import_bundle(store, p.reader, p.bundle, str(path), hashed, read, observer)
+    finally:
+        for p in planned:
+            p.bundle.close()
+    return summary

@@ -75,5 +75,5 @@ def test_unknown_conversation_id(tmp_path):
 
 
 def test_debug_shows_traceback_for_user_errors_too(tmp_path):
-    r = run_hearth("--debug", "import", str(tmp_path / "nope.zip"), db=tmp_path / "h.db")
+    r = run_hearth("--debug", "conversations", "show", "999", db=tmp_path / "h.db")
     assert r.returncode == 1 and "Traceback" in r.stderr

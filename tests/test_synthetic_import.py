@@ -109,9 +109,9 @@ def test_attached_files_flush_by_size(store, synth_zip, monkeypatch):
     calls = []
     real = store.write_batch
 
-    def spy(import_id, companion_id, items, done):
+    def spy(import_id, items, done):
         calls.append(sum(len(getattr(i, "data", b"")) for i in items))
-        return real(import_id, companion_id, items, done)
+        return real(import_id, items, done)
 
     monkeypatch.setattr(ingest, "BATCH_BYTES", 4096)
     monkeypatch.setattr(store, "write_batch", spy)

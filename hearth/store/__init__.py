@@ -50,18 +50,6 @@ class Store:
         """A connection whose transaction takes the write lock at once (use as `with ... .begin()`)."""
         return self.engine.connect().execution_options(immediate=True)
 
-    # -------------------------------------------------------------- companions
-
-    def ensure_companion(self, slug: str, name: str) -> int:
-        c = schema.companions.c
-        with self.write() as conn, conn.begin():
-            cid = conn.execute(sa.select(c.id).where(c.slug == slug)).scalar()
-            if cid is None:
-                cid = conn.execute(
-                    schema.companions.insert().values(slug=slug, name=name, created_at=time.time())
-                ).inserted_primary_key[0]
-            return int(cid)
-
     # -------------------------------------------------------------- imports
 
     def begin_import(self, sha256: str, path: str, fmt: str, size: int) -> ImportState:
@@ -84,12 +72,12 @@ class Store:
             ).inserted_primary_key[0]
             return ImportState(int(new_id), "new", 0)
 
-    def write_batch(self, import_id: int, companion_id: int, items: list[Item], conversations_done: int) -> BatchResult:
+    def write_batch(self, import_id: int, items: list[Item], conversations_done: int) -> BatchResult:
         """Write a batch and the import's progress in one transaction, so a kill loses nothing
         that was reported done and resumes exactly after it."""
         i = schema.imports.c
         with self.write() as conn, conn.begin():
-            result = BatchWriter(conn, import_id, companion_id).write(items)
+            result = BatchWriter(conn, import_id).write(items)
             conn.execute(
                 sa.update(schema.imports)
                 .where(i.id == import_id)

@@ -9,13 +9,25 @@ written with plain executemany, with no per-row round trip.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 
 import orjson
 import sqlalchemy as sa
 
-from hearth.records import Account, AttachmentFile, Conversation, Feedback, Item, Message
+from hearth.records import (
+    Account,
+    AttachmentFile,
+    CompanionCard,
+    Conversation,
+    Document,
+    Feedback,
+    Item,
+    Lorebook,
+    Message,
+)
 from hearth.store import schema as s
+from hearth.store.companions import DEFAULT_NAMES, companion_by_name, upsert_card
 from hearth.store.tokens import index_columns
 
 
@@ -32,19 +44,15 @@ class BatchResult:
     feedback_added: int = 0
     files_added: int = 0
     accounts_added: int = 0
+    companions_added: int = 0
+    memories_added: int = 0
+    documents_added: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def add(self, other: BatchResult) -> None:
-        for name in (
-            "conversations_added",
-            "conversations_updated",
-            "conversations_unchanged",
-            "messages_added",
-            "feedback_added",
-            "files_added",
-            "accounts_added",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name, value in vars(other).items():
+            if isinstance(value, int):
+                setattr(self, name, getattr(self, name) + value)
         self.warnings += other.warnings
 
 
@@ -97,14 +105,27 @@ def _message_row(m: Message, mid: int, conversation_id: int, parent_id: int | No
 class BatchWriter:
     """Writes one batch of items inside one transaction on `conn`."""
 
-    def __init__(self, conn: sa.Connection, import_id: int | None, companion_id: int) -> None:
+    def __init__(self, conn: sa.Connection, import_id: int | None) -> None:
         self.conn = conn
         self.import_id = import_id
-        self.companion_id = companion_id
         self.fts = conn.dialect.name == "sqlite"
+        self._companions: dict[str, int] = {}
+
+    def companion_id(self, name: str | None, source_format: str) -> int:
+        name = name or DEFAULT_NAMES.get(source_format, source_format)
+        if name not in self._companions:
+            self._companions[name] = companion_by_name(self.conn, name)
+        return self._companions[name]
 
     def write(self, items: list[Item]) -> BatchResult:
         result = BatchResult()
+        for item in items:
+            if isinstance(item, CompanionCard):
+                self._card(item, result)
+            elif isinstance(item, Lorebook):
+                self._lorebook(item, None, result)
+            elif isinstance(item, Document):
+                self._document(item, result)
         convs = [i for i in items if isinstance(i, Conversation)]
         if convs:
             self._conversations(convs, result)
@@ -182,7 +203,7 @@ class BatchWriter:
     def _conversation_row(self, cid: int, c: Conversation, conv_raw: str, chash: str) -> dict:
         return {
             "id": cid,
-            "companion_id": self.companion_id,
+            "companion_id": self.companion_id(c.companion, c.source_format),
             "import_id": self.import_id,
             "source_format": c.source_format,
             "source_id": c.source_id,
@@ -273,6 +294,120 @@ class BatchWriter:
         del row["id"], row["companion_id"]
         conn.execute(sa.update(s.conversations).where(s.conversations.c.id == cid).values(**row))
 
+    # -------------------------------------------------------------- cards, lore, documents
+
+    def _blob(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        self.conn.execute(_insert_ignore(self.conn, s.blobs), {"sha256": digest, "size_bytes": len(data), "data": data})
+        return digest
+
+    def _card(self, card: CompanionCard, result: BatchResult) -> None:
+        avatar = self._blob(card.avatar) if card.avatar else None
+        cid, added = upsert_card(self.conn, card, dumps(card.card), dumps(card.raw), avatar)
+        self._companions[card.name] = self._companions.get(card.name, cid)
+        if not added:
+            return
+        result.companions_added += 1
+        for asset in card.assets:
+            digest = self._blob(asset.data)
+            self.conn.execute(
+                _insert_ignore(self.conn, s.attachments),
+                {
+                    "source_format": asset.source_format,
+                    "companion_id": cid,
+                    "asset_id": asset.asset_id,
+                    "name": asset.original_name,
+                    "size_bytes": len(asset.data),
+                    "archive_path": asset.path,
+                    "blob_sha256": digest,
+                },
+            )
+        if card.lorebook is not None:
+            self._lorebook(card.lorebook, cid, result)
+
+    def _lorebook(self, book: Lorebook, companion_id: int | None, result: BatchResult) -> None:
+        """A lorebook and its entries as memories that keep their keys, order and settings."""
+        conn, lb = self.conn, s.lorebooks.c
+        if (
+            conn.execute(
+                sa.select(lb.id).where(lb.source_format == book.source_format, lb.source_id == book.source_id)
+            ).scalar()
+            is not None
+        ):
+            return
+        if companion_id is None and book.companion:
+            companion_id = self.companion_id(book.companion, book.source_format)
+        book_id = conn.execute(
+            s.lorebooks.insert().values(
+                companion_id=companion_id,
+                source_format=book.source_format,
+                source_id=book.source_id,
+                name=book.name,
+                settings=dumps(book.settings),
+                raw=dumps(book.raw),
+            )
+        ).inserted_primary_key[0]
+        now = time.time()
+        next_id = _next_id(conn, s.memories)
+        rows, fts = [], []
+        for position, e in enumerate(book.entries):
+            settings = {
+                "secondary_keys": e.secondary_keys,
+                "name": e.name,
+                "comment": e.comment,
+                "constant": e.constant,
+                "selective": e.selective,
+                "insertion_order": e.insertion_order,
+                "priority": e.priority,
+                "position": e.position,
+                "use_regex": e.use_regex,
+                "case_sensitive": e.case_sensitive,
+                "entry_id": e.entry_id,
+                "extensions": e.extensions,
+            }
+            mid = next_id + position
+            rows.append(
+                {
+                    "id": mid,
+                    "companion_id": companion_id,
+                    "lorebook_id": book_id,
+                    "kind": "lorebook",
+                    "text": e.content,
+                    "keys": dumps(e.keys),
+                    "position": position,
+                    "enabled": e.enabled,
+                    "settings": dumps(settings),
+                    "importance": 0.5,
+                    "pinned": e.constant,
+                    "source": f"{book.source_format}:lorebook",
+                    "created_at": now,
+                    "updated_at": now,
+                    "raw": dumps(e.raw),
+                }
+            )
+            if self.fts and (e.content or e.keys):
+                fts.append((mid, *index_columns(" ".join([*e.keys, e.content]))))
+        if rows:
+            conn.execute(s.memories.insert(), rows)
+        if fts:
+            conn.exec_driver_sql(f"INSERT INTO {s.MEMORY_FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)", fts)
+        result.memories_added += len(rows)
+
+    def _document(self, doc: Document, result: BatchResult) -> None:
+        r = self.conn.execute(
+            _insert_ignore(self.conn, s.documents),
+            {
+                "source_format": doc.source_format,
+                "source_id": doc.source_id,
+                "collection": doc.collection,
+                "title": doc.title,
+                "text": doc.text,
+                "created_at": doc.created_at,
+                "raw": dumps(doc.raw),
+            },
+        )
+        result.documents_added += r.rowcount or 0
+
     # -------------------------------------------------------------- feedback and files
 
     def _feedback(self, items: list[Feedback], result: BatchResult) -> None:
@@ -306,10 +441,7 @@ class BatchWriter:
         result.feedback_added += conn.execute(sa.select(sa.func.count()).select_from(s.feedback)).scalar_one() - before
 
     def _file(self, f: AttachmentFile) -> int:
-        digest = hashlib.sha256(f.data).hexdigest()
-        self.conn.execute(
-            _insert_ignore(self.conn, s.blobs), {"sha256": digest, "size_bytes": len(f.data), "data": f.data}
-        )
+        digest = self._blob(f.data)
         r = self.conn.execute(
             _insert_ignore(self.conn, s.attachments),
             {
