@@ -383,6 +383,37 @@ def audit(
         out.print(f"Timeline written to {plot}")
 
 
+# ------------------------------------------------------------------ export
+
+EXPORT_FORMATS = ("hearth", "card", "openai-jsonl", "sillytavern")
+
+
+@app.command()
+def export(
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="hearth (everything, re-importable), card, openai-jsonl, sillytavern.")
+    ] = "hearth",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File (or folder) to write.")] = None,
+) -> None:
+    """Export what hearth holds, so nothing is locked in here either.
+
+    `hearth` writes one archive with everything (conversations, companions, memories, files);
+    `hearth import` on it restores a store exactly.
+    """
+    if format not in EXPORT_FORMATS:
+        raise HearthError(f"Unknown export format {format!r}.", hint=f"Choose one of: {', '.join(EXPORT_FORMATS)}.")
+    store = _store()
+    if format == "hearth":
+        from hearth.store.archive import export_archive
+
+        output = output or Path(f"hearth-archive-{datetime.now(UTC):%Y%m%d}.zip")
+        with err.status(f"writing {output} …"):
+            counts = export_archive(store, output)
+        out.print(f"Wrote {output}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items() if n))
+        return
+    raise HearthError(f"Export to {format} is not available yet.", hint="Use --format hearth.")
+
+
 # ------------------------------------------------------------------ entry point
 
 

@@ -100,6 +100,16 @@ def _import_bundle(
         read(reader.total_bytes(bundle))
         summary.status = "already imported"
         return summary
+    if reader.NAME == "hearth":
+        from hearth.store.archive import import_archive
+
+        try:
+            summary.result = import_archive(store, bundle, read)
+        except HearthError as exc:
+            store.finish_import(state.id, "failed", exc.message)
+            raise
+        store.finish_import(state.id, "done")
+        return summary
     batch: list[Item] = []
     batch_messages = batch_bytes = 0
     index = 0

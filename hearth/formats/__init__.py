@@ -19,7 +19,7 @@ from types import ModuleType
 from hearth.errors import HearthError, UnsupportedInput
 from hearth.formats.bundle import Bundle, Entry, open_bundle
 
-_READER_MODULES = ["chatgpt", "claude", "sillytavern", "worldinfo", "charcard", "jsonl"]
+_READER_MODULES = ["hearth_archive", "chatgpt", "claude", "sillytavern", "worldinfo", "charcard", "jsonl"]
 
 
 def _load_readers() -> list[ModuleType]:
@@ -36,7 +36,7 @@ def _load_readers() -> list[ModuleType]:
 READERS: list[ModuleType] = _load_readers()
 """In order of precedence: whole-export readers first, the loosest sniffers last."""
 
-EXPORT_ANCHORS = ("conversations.json",)
+EXPORT_ANCHORS = ("conversations.json", "manifest.json")
 """A folder holding one of these is a provider export, read as a whole."""
 
 

@@ -160,6 +160,7 @@ memories = sa.Table(
     "memories",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String, nullable=False, unique=True),  # stable identity across stores
     sa.Column("companion_id", sa.Integer, sa.ForeignKey("companions.id")),
     sa.Column("lorebook_id", sa.Integer, sa.ForeignKey("lorebooks.id")),
     sa.Column("kind", sa.String, nullable=False),

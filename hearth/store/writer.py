@@ -366,9 +366,11 @@ class BatchWriter:
                 "extensions": e.extensions,
             }
             mid = next_id + position
+            uid = hashlib.sha256(f"{book.source_format}\x00{book.source_id}\x00{position}".encode()).hexdigest()
             rows.append(
                 {
                     "id": mid,
+                    "uid": uid[:32],
                     "companion_id": companion_id,
                     "lorebook_id": book_id,
                     "kind": "lorebook",

@@ -41,6 +41,7 @@ def upgrade() -> None:
     op.create_table(
         "memories",
         sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("uid", sa.String, nullable=False, unique=True),
         sa.Column("companion_id", sa.Integer, sa.ForeignKey("companions.id")),
         sa.Column("lorebook_id", sa.Integer, sa.ForeignKey("lorebooks.id")),
         sa.Column("kind", sa.String, nullable=False),

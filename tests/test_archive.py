@@ -1,0 +1,97 @@
+"""The hearth archive holds everything, and export → import into an empty store → export is
+byte-identical."""
+
+from __future__ import annotations
+
+import zipfile
+
+import orjson
+import pytest
+
+from conftest import CHATGPT_FIXTURES, FIXTURES, run_hearth
+from hearth.ingest import import_many
+from hearth.samples import CHATGPT_SAMPLE
+from hearth.store import Store
+from hearth.store.archive import export_archive
+from hearth.store.queries import search, stats
+
+
+def _inputs():
+    paths = [CHATGPT_SAMPLE, *CHATGPT_FIXTURES]
+    for sub in ("claude",):
+        if (FIXTURES / sub).exists():
+            paths.append(FIXTURES / sub)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def full_store(tmp_path_factory):
+    store = Store(str(tmp_path_factory.mktemp("full") / "h.db"))
+    summaries = import_many(store, _inputs())
+    assert not [s for s in summaries if s.status == "failed"], summaries
+    return store
+
+
+def test_round_trip_is_byte_identical(full_store, tmp_path):
+    first = tmp_path / "first.zip"
+    counts = export_archive(full_store, first)
+    assert counts["conversations"] > 80 and counts["messages"] > 1500
+    restored = Store(str(tmp_path / "restored.db"))
+    summary = import_many(restored, [first])[0]
+    assert summary.status == "done" and summary.format == "hearth"
+    second = tmp_path / "second.zip"
+    export_archive(restored, second)
+    assert first.read_bytes() == second.read_bytes()
+    before, after = stats(full_store), stats(restored)
+    for key in ("conversations", "messages", "tree_nodes", "attachments", "files", "feedback", "companions"):
+        assert before[key] == after[key], key
+    assert [h.snippet for h in search(restored, "宝贝")] == [h.snippet for h in search(full_store, "宝贝")]
+
+
+def test_archive_is_readable_and_checksummed(full_store, tmp_path):
+    path = tmp_path / "a.zip"
+    export_archive(full_store, path)
+    with zipfile.ZipFile(path) as zf:
+        manifest = orjson.loads(zf.read("manifest.json"))
+        first_message = orjson.loads(zf.read("messages.jsonl").split(b"\n")[0])
+    assert manifest["format"] == "hearth-archive" and "messages.jsonl" in manifest["files"]
+    assert isinstance(first_message["raw"], dict) and first_message["conversation"][0] in ("chatgpt", "claude", "sillytavern")
+
+
+def test_reimporting_an_archive_adds_nothing(full_store, tmp_path):
+    path = tmp_path / "a.zip"
+    export_archive(full_store, path)
+    restored = Store(str(tmp_path / "r.db"))
+    import_many(restored, [path])
+    copy = tmp_path / "copy.zip"
+    copy.write_bytes(path.read_bytes() + b"")
+    again = import_many(restored, [copy])[0]
+    assert again.status == "already imported"
+    other = tmp_path / "other.zip"
+    export_archive(restored, other)
+    assert other.read_bytes() == path.read_bytes()
+
+
+def test_damaged_archive_is_refused_whole(full_store, tmp_path):
+    path = tmp_path / "a.zip"
+    export_archive(full_store, path)
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "conversations.jsonl":
+                data = data.replace(b'"title":', b'"title" :', 1)
+            dst.writestr(info, data)
+    db = tmp_path / "d.db"
+    r = run_hearth("import", str(damaged), db=db)
+    assert r.returncode == 1 and "checksum" in r.stderr
+    assert stats(Store(str(db)))["conversations"] == 0
+
+
+def test_cli_export(full_store, tmp_path):
+    out = tmp_path / "x.zip"
+    r = run_hearth("export", "--format", "hearth", "-o", str(out), db=full_store.location)
+    assert r.returncode == 0, r.stderr
+    assert zipfile.is_zipfile(out)
+    r = run_hearth("export", "--format", "nope", db=full_store.location)
+    assert r.returncode == 1 and "Unknown export format" in r.stderr
