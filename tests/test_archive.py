@@ -7,8 +7,8 @@ import zipfile
 
 import orjson
 import pytest
-
 from conftest import CHATGPT_FIXTURES, FIXTURES, run_hearth
+
 from hearth.ingest import import_many
 from hearth.samples import CHATGPT_SAMPLE
 from hearth.store import Store
@@ -18,7 +18,7 @@ from hearth.store.queries import search, stats
 
 def _inputs():
     paths = [CHATGPT_SAMPLE, *CHATGPT_FIXTURES]
-    for sub in ("claude",):
+    for sub in ("claude", "sillytavern", "character-cards"):
         if (FIXTURES / sub).exists():
             paths.append(FIXTURES / sub)
     return paths
@@ -55,7 +55,8 @@ def test_archive_is_readable_and_checksummed(full_store, tmp_path):
         manifest = orjson.loads(zf.read("manifest.json"))
         first_message = orjson.loads(zf.read("messages.jsonl").split(b"\n")[0])
     assert manifest["format"] == "hearth-archive" and "messages.jsonl" in manifest["files"]
-    assert isinstance(first_message["raw"], dict) and first_message["conversation"][0] in ("chatgpt", "claude", "sillytavern")
+    assert isinstance(first_message["raw"], dict)
+    assert first_message["conversation"][0] in ("chatgpt", "claude", "sillytavern")
 
 
 def test_reimporting_an_archive_adds_nothing(full_store, tmp_path):

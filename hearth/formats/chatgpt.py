@@ -19,7 +19,7 @@ import ijson
 import orjson
 
 from hearth.errors import CorruptInput
-from hearth.formats.bundle import Bundle, Entry, Progress
+from hearth.formats.bundle import JSON_BUFFER, Bundle, Entry, Progress
 from hearth.records import Account, Attachment, AttachmentFile, Conversation, Feedback, Item, Message
 
 NAME = "chatgpt"
@@ -171,7 +171,7 @@ def _parents(mapping: dict[str, Any]) -> dict[str, str | None]:
 
 def _order(mapping: dict[str, Any], parents: dict[str, str | None]) -> tuple[list[str], dict[str, int], set[str]]:
     """Parent-before-child order, sibling positions, and nodes whose parent link was cut
-    because it dangles or closes a cycle."""
+    because it closes a cycle."""
     children: dict[str, list[str]] = {}
     roots: list[str] = []
     for nid in mapping:
@@ -194,7 +194,8 @@ def _order(mapping: dict[str, Any], parents: dict[str, str | None]) -> tuple[lis
     order: list[str] = []
     seen: set[str] = set()
     sibling: dict[str, int] = {}
-    cut: set[str] = {r for r in roots if parents[r] is not None}
+    # A dangling parent (pruned from the export) is kept as written; a self-parent is cut.
+    cut: set[str] = {r for r in roots if parents[r] == r}
     pending = list(mapping)
     stack = [(r, i) for i, r in reversed(list(enumerate(roots)))]
     while True:
@@ -360,7 +361,7 @@ def _iter_conversations(bundle: Bundle, entry: Entry, progress: Progress | None)
         first = entry.head(4096).lstrip()[:1]
         prefix = "" if first == b"{" else "item"
         try:
-            yield from ijson.items(stream, prefix, use_float=True)
+            yield from ijson.items(stream, prefix, use_float=True, buf_size=JSON_BUFFER)
         except ijson.JSONError as exc:
             raise _json_error(bundle, entry, stream.position, exc) from exc
         except UnicodeDecodeError as exc:

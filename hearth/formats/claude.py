@@ -22,13 +22,14 @@ import ijson
 import orjson
 
 from hearth.errors import CorruptInput
-from hearth.formats.bundle import Bundle, Entry, Progress
+from hearth.formats.bundle import JSON_BUFFER, Bundle, Entry, Progress
 from hearth.records import Account, Attachment, AttachmentFile, Conversation, Document, Item, Message
 
 NAME = "claude"
 COMPANION = "Claude"
 ROOT_SENTINEL = "00000000-0000-4000-8000-000000000000"
 _ROLES = {"human": "user", "assistant": "assistant"}
+_KNOWN_BLOCKS = {"text", "thinking", "tool_use", "tool_result"}
 _SKIPPED_BLOCKS = {"token_budget"}
 """Blocks that are bookkeeping, not content (they stay in the message's raw)."""
 
@@ -127,32 +128,29 @@ def _block(block: dict[str, Any]) -> dict[str, Any] | None:
 def content_parts(msg: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """Answer text and normalised parts of a message.
 
-    The text is the `text` blocks only: runs of adjacent text blocks are concatenated, runs that
-    a tool call or thinking separates are joined by a blank line, and whitespace-only runs (the
-    lone " " Claude puts before a thinking block) are dropped. Without blocks, `text` is used.
+    The text is the `text` blocks only: adjacent text blocks are concatenated, runs that a tool
+    call or thinking separates are joined by a blank line, and whitespace-only runs (the lone " "
+    Claude puts before a thinking block) are dropped. The `text` field is used only when no
+    block says what the message holds (old exports have no blocks at all), because it repeats
+    the thinking and replaces tool calls with "This block is not supported" placeholders.
     """
-    blocks = msg.get("content")
-    if not isinstance(blocks, list) or not blocks:
-        text = msg.get("text") if isinstance(msg.get("text"), str) else ""
-        return text, ([{"type": "text", "text": text}] if text else [])
+    blocks = msg.get("content") if isinstance(msg.get("content"), list) else []
     parts: list[dict[str, Any]] = []
     runs: list[str] = []
-    current: list[str] | None = None
+    after_text = False
     for block in blocks:
         part = _block(block) if isinstance(block, dict) else {"type": "unknown", "text": None}
         if part is None:
             continue
         parts.append(part)
-        if part["type"] == "text":
-            if current is None:
-                current = []
-                runs.append("")
-            current.append(part["text"])
-            runs[-1] = "".join(current)
-        else:
-            current = None
-    text = "\n\n".join(r.strip() for r in runs if r.strip())
-    return text, parts
+        if part["type"] == "text" and after_text:
+            runs[-1] += part["text"]
+        elif part["type"] == "text":
+            runs.append(part["text"])
+        after_text = part["type"] == "text"
+    if not any(p["type"] in _KNOWN_BLOCKS for p in parts) and isinstance(msg.get("text"), str) and msg["text"]:
+        return msg["text"], [{"type": "text", "text": msg["text"]}, *parts]
+    return "\n\n".join(r.strip() for r in runs if r.strip()), parts
 
 
 def _attachments(msg: dict[str, Any], msg_id: str) -> tuple[list[Attachment], list[dict[str, Any]]]:
@@ -227,6 +225,7 @@ def _tree(msgs: list[dict[str, Any]], ids: list[str]) -> tuple[list[int], dict[i
     sibling: dict[int, int] = {}
     seen: set[int] = set()
     stack = [(r, k) for k, r in reversed(list(enumerate(children.get(None, []))))]
+    scan = 0
     while True:
         while stack:
             i, k = stack.pop()
@@ -236,12 +235,15 @@ def _tree(msgs: list[dict[str, Any]], ids: list[str]) -> tuple[list[int], dict[i
             sibling[i] = k
             order.append(i)
             stack.extend((c, n) for n, c in reversed(list(enumerate(children.get(i, [])))))
-        rest = next((i for i in range(len(msgs)) if i not in seen), None)
-        if rest is None:
+        while scan < len(msgs) and scan in seen:
+            scan += 1
+        if scan == len(msgs):
             break
+        rest = scan
         # Unreached messages hang in a cycle: cut it open at the first one in file order.
         parent[rest] = None
-        stack.append((rest, 0))
+        children.setdefault(None, []).append(rest)
+        stack.append((rest, len(children[None]) - 1))
     return order, parent, sibling
 
 
@@ -381,7 +383,7 @@ def _iter_conversations(bundle: Bundle, entry: Entry, progress: Progress | None)
     try:
         prefix = "" if entry.head(4096).lstrip()[:1] == b"{" else "item"
         try:
-            yield from ijson.items(stream, prefix, use_float=True)
+            yield from ijson.items(stream, prefix, use_float=True, buf_size=JSON_BUFFER)
         except (ijson.JSONError, UnicodeDecodeError) as exc:
             raise _json_error(bundle, entry, stream.position, exc) from exc
     finally:
