@@ -112,3 +112,22 @@ def test_huge_single_message(store, tmp_path):
     del text
     summary = import_path(store, path)
     assert summary.result.messages_added == 1
+
+
+def test_lone_surrogates_are_stored_as_replacement_characters(store):
+    """A reader may hand the store half an emoji pair; the batch must not fail on it."""
+    from hearth.records import Conversation, Message
+    from hearth.store.queries import search
+
+    bad = "half \ud83d emoji 小白"
+    conv = Conversation(
+        "chatgpt",
+        "s",
+        title="bad \udc00 title",
+        messages=[Message("a", None, "user", text=bad, author_name="x\ud800", raw={"t": bad, "k\ud800": 1})],
+    )
+    state = store.begin_import("x" * 64, "mem", "chatgpt", 0)
+    result = store.write_batch(state.id, [conv], 1)
+    assert result.messages_added == 1
+    hits = search(store, "小白")
+    assert hits and "\ufffd" in hits[0].snippet

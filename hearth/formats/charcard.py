@@ -277,9 +277,13 @@ def lorebook_to_json(book: Lorebook) -> dict[str, Any]:
 def _build(
     label: str, stem: str, hit: tuple[str, dict], picked: dict, raw: dict, notes: list[str], warn: Warn, **extra: Any
 ) -> CompanionCard:
-    """The record for one card: id from the picked object, data normalised, lore split out."""
+    """The record for one card: data normalised, lore split out, id from the normalised card.
+
+    The id hashes `card_to_v3()`, not the source bytes, so a card hearth exported and a person
+    imports again is recognised as the same companion.
+    """
     spec, data = hit
-    source_id = hashlib.sha256(canonical_json(picked)).hexdigest()
+    source_id = "pending"
     card, more = normalise(spec, picked, data)
     notes += more
     name = card["name"].strip() if isinstance(card.get("name"), str) else ""
@@ -294,7 +298,11 @@ def _build(
         notes.append("character_book is not an object; kept as it was, no lore read")
     if notes:
         warn(f"{label}: " + "; ".join(notes) + ".")
-    return CompanionCard(NAME, source_id, name, spec, card, raw, lorebook=lorebook, **extra)
+    result = CompanionCard(NAME, source_id, name, spec, card, raw, lorebook=lorebook, **extra)
+    result.source_id = hashlib.sha256(canonical_json(card_to_v3(result))).hexdigest()
+    if lorebook is not None:
+        lorebook.source_id = f"{result.source_id}:book"
+    return result
 
 
 def decode_chunk(text: TextChunk, label: str) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -31,8 +32,36 @@ from hearth.store.companions import DEFAULT_NAMES, companion_by_name, upsert_car
 from hearth.store.tokens import index_columns
 
 
+def safe_text(text: str | None) -> str | None:
+    """Text SQLite can store: a lone UTF-16 surrogate (JavaScript writes them, JSON allows
+    `\ud83d` escapes) becomes U+FFFD instead of failing the whole batch."""
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _scrub(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return safe_text(obj)
+    if isinstance(obj, dict):
+        return {safe_text(str(k)): _scrub(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_scrub(v) for v in obj]
+    return obj
+
+
 def dumps(obj: object) -> str:
-    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        # Lone surrogates (and keys orjson refuses) are the only thing real sources give us here.
+        return orjson.dumps(
+            _scrub(obj), option=orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS, default=str
+        ).decode()
 
 
 @dataclass
@@ -88,9 +117,9 @@ def _message_row(m: Message, mid: int, conversation_id: int, parent_id: int | No
         "visible": m.visible,
         "hidden": m.hidden,
         "role": m.role,
-        "author_name": m.author_name,
+        "author_name": safe_text(m.author_name),
         "content_type": m.content_type,
-        "text": m.text,
+        "text": safe_text(m.text),
         "parts": dumps(m.parts) if m.parts else None,
         "created_at": m.created_at,
         "requested_model": m.requested_model,
@@ -207,7 +236,7 @@ class BatchWriter:
             "import_id": self.import_id,
             "source_format": c.source_format,
             "source_id": c.source_id,
-            "title": c.title,
+            "title": safe_text(c.title),
             "created_at": c.created_at,
             "updated_at": c.updated_at,
             "default_model": c.default_model,
@@ -224,7 +253,7 @@ class BatchWriter:
             parent_id = ids.get(m.parent_source_id) if m.parent_source_id else None
             msg_rows.append(_message_row(m, mid, cid, parent_id, raw, c.source_format))
             if m.text and self.fts:
-                body, uni = index_columns(m.text)
+                body, uni = index_columns(safe_text(m.text) or "")
                 fts_rows.append((mid, body, uni))
             for a in m.attachments:
                 att_rows.append(
@@ -287,7 +316,7 @@ class BatchWriter:
                     if m.text:
                         conn.exec_driver_sql(
                             f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
-                            (mid, *index_columns(m.text)),
+                            (mid, *index_columns(safe_text(m.text) or "")),
                         )
             conn.execute(sa.update(s.messages).where(m_.id == mid).values(**values))
         row = self._conversation_row(cid, c, conv_raw, chash)
@@ -374,7 +403,7 @@ class BatchWriter:
                     "companion_id": companion_id,
                     "lorebook_id": book_id,
                     "kind": "lorebook",
-                    "text": e.content,
+                    "text": safe_text(e.content),
                     "keys": dumps(e.keys),
                     "position": position,
                     "enabled": e.enabled,
@@ -388,7 +417,7 @@ class BatchWriter:
                 }
             )
             if self.fts and (e.content or e.keys):
-                fts.append((mid, *index_columns(" ".join([*e.keys, e.content]))))
+                fts.append((mid, *index_columns(safe_text(" ".join([*e.keys, e.content])) or "")))
         if rows:
             conn.execute(s.memories.insert(), rows)
         if fts:
@@ -402,8 +431,8 @@ class BatchWriter:
                 "source_format": doc.source_format,
                 "source_id": doc.source_id,
                 "collection": doc.collection,
-                "title": doc.title,
-                "text": doc.text,
+                "title": safe_text(doc.title),
+                "text": safe_text(doc.text),
                 "created_at": doc.created_at,
                 "raw": dumps(doc.raw),
             },
