@@ -153,33 +153,33 @@ def import_(
         err.print(Text(f"warning: {w}", style="yellow"))
     if len(observer.warnings) > 20:
         err.print(Text(f"… and {len(observer.warnings) - 20} more warnings", style="yellow"))
+    counters = {
+        "convs": lambda r: r.conversations_added,
+        "msgs": lambda r: r.messages_added,
+        "updated": lambda r: r.conversations_updated,
+        "unchanged": lambda r: r.conversations_unchanged,
+        "cards": lambda r: r.companions_added,
+        "memories": lambda r: r.memories_added,
+        "docs": lambda r: r.documents_added,
+        "feedback": lambda r: r.feedback_added,
+        "files": lambda r: r.files_added,
+    }
+    shown = [name for name, get in counters.items() if any(get(s.result) for s in summaries)] or ["convs", "msgs"]
     table = Table(title="Import summary")
-    for col in ("input", "format", "status", "convs", "msgs", "same", "cards", "memories", "docs", "feedback", "files"):
-        table.add_column(col, justify="left" if col in ("input", "format", "status") else "right")
+    table.add_column("input", overflow="fold", min_width=12)
+    table.add_column("format")
+    table.add_column("status")
+    for name in shown:
+        table.add_column(name, justify="right")
     for s in summaries:
-        r = s.result
         status = s.status
         if s.status == "done" and s.resumed_from:
             status = f"done (resumed at #{s.resumed_from + 1})"
         if s.status in ("failed", "skipped"):
-            table.add_row(
-                Text(s.path), s.format, Text(status, style="red" if s.status == "failed" else "dim"), *[""] * 8
-            )
+            style = "red" if s.status == "failed" else "dim"
+            table.add_row(Text(s.path), s.format, Text(status, style=style), *[""] * len(shown))
             continue
-        convs = f"+{r.conversations_added}" + (f" ({r.conversations_updated} upd)" if r.conversations_updated else "")
-        table.add_row(
-            Text(s.path),
-            s.format,
-            status,
-            convs,
-            f"+{r.messages_added:,}",
-            str(r.conversations_unchanged),
-            f"+{r.companions_added}",
-            f"+{r.memories_added}",
-            f"+{r.documents_added}",
-            f"+{r.feedback_added}",
-            f"+{r.files_added}",
-        )
+        table.add_row(Text(s.path), s.format, status, *[f"{counters[n](s.result):,}" for n in shown])
     out.print(table)
     failed = [s for s in summaries if s.status == "failed"]
     for s in summaries:
@@ -393,25 +393,111 @@ def export(
     format: Annotated[
         str, typer.Option("--format", "-f", help="hearth (everything, re-importable), card, openai-jsonl, sillytavern.")
     ] = "hearth",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File (or folder) to write.")] = None,
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="File (hearth, openai-jsonl) or folder.")
+    ] = None,
+    companion: Annotated[
+        Optional[str], typer.Option("--companion", "-c", help="Only this companion (slug or name).")
+    ] = None,
 ) -> None:
     """Export what hearth holds, so nothing is locked in here either.
 
-    `hearth` writes one archive with everything (conversations, companions, memories, files);
-    `hearth import` on it restores a store exactly.
+    hearth: one archive with everything; `hearth import` on it restores a store exactly.
+    card: a Character Card V3 (PNG and JSON) per companion, its memories as the lorebook.
+    openai-jsonl: fine-tuning chat JSONL, one visible branch per line, system prompt from the card.
+    sillytavern: one chat .jsonl per conversation that SillyTavern can open.
     """
+    from hearth.store import loaders
+
     if format not in EXPORT_FORMATS:
         raise HearthError(f"Unknown export format {format!r}.", hint=f"Choose one of: {', '.join(EXPORT_FORMATS)}.")
     store = _store()
+    only = loaders.companion_id(store, companion) if companion else None
+    chosen = [c for c in loaders.companions(store) if only is None or c["id"] == only]
     if format == "hearth":
         from hearth.store.archive import export_archive
 
+        if companion:
+            raise HearthError("The hearth archive always holds everything.", hint="Drop --companion.")
         output = output or Path(f"hearth-archive-{datetime.now(UTC):%Y%m%d}.zip")
         with err.status(f"writing {output} …"):
             counts = export_archive(store, output)
         out.print(f"Wrote {output}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items() if n))
+    elif format == "card":
+        from hearth.formats.charcard import write_card_json, write_card_png
+
+        folder = output or Path("cards")
+        folder.mkdir(parents=True, exist_ok=True)
+        for c in chosen:
+            card, avatar = loaders.companion_card(store, c["id"])
+            (folder / f"{c['slug']}.png").write_bytes(write_card_png(card, avatar))
+            (folder / f"{c['slug']}.json").write_bytes(write_card_json(card))
+            n = len(card.lorebook.entries) if card.lorebook else 0
+            out.print(f"Wrote {folder / c['slug']}.png and .json ({n} lorebook entries)")
+    elif format == "openai-jsonl":
+        from hearth.formats.jsonl import write_openai_jsonl
+
+        output = output or Path("hearth-sft.jsonl")
+        lines = 0
+        with open(output, "wb") as f:
+            for c in chosen:
+                card, _ = loaders.companion_card(store, c["id"])
+                for line in write_openai_jsonl(loaders.conversation_records(store, c["id"]), system_prompt(card)):
+                    f.write(line)
+                    lines += 1
+        out.print(f"Wrote {output}: {lines:,} conversations for fine-tuning")
+    else:
+        from hearth.formats.sillytavern import write_sillytavern
+
+        folder = output or Path("sillytavern-chats")
+        written = 0
+        for c in chosen:
+            target = folder / c["slug"]
+            target.mkdir(parents=True, exist_ok=True)
+            for conv in loaders.conversation_records(store, c["id"]):
+                if not any(m.visible and m.role in ("user", "assistant") for m in conv.messages):
+                    continue
+                name = _safe_filename((conv.title or "chat").removesuffix(".jsonl"))
+                path = target / f"{name}.jsonl"
+                if path.exists():
+                    path = target / f"{name} ({written + 1}).jsonl"
+                path.write_bytes(write_sillytavern(conv, "User", c["name"]))
+                written += 1
+        out.print(f"Wrote {written:,} chats under {folder}/")
+
+
+def _safe_filename(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in " -_.@" else "_" for ch in name).strip(" .")
+    return cleaned[:120] or "chat"
+
+
+def system_prompt(card) -> str | None:
+    """The persona as a system prompt: the card's own, else one written from its fields."""
+    data = card.card or {}
+    if data.get("system_prompt"):
+        return str(data["system_prompt"]).replace("{{char}}", card.name)
+    parts = [f"You are {card.name}."]
+    for key in ("description", "personality", "scenario"):
+        if data.get(key):
+            parts.append(str(data[key]).replace("{{char}}", card.name).strip())
+    return " ".join(parts) if len(parts) > 1 else None
+
+
+@app.command("companions")
+def companions_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List companions (from character cards and from the chats they appear in)."""
+    from hearth.store.loaders import companions
+
+    rows = companions(_store())
+    if as_json:
+        _json(rows)
         return
-    raise HearthError(f"Export to {format} is not available yet.", hint="Use --format hearth.")
+    table = Table()
+    for col in ("slug", "name", "card", "conversations", "memories"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["slug"], Text(r["name"]), r["spec"] or "—", str(r["conversations"]), str(r["memories"]))
+    out.print(table)
 
 
 # ------------------------------------------------------------------ entry point
