@@ -40,11 +40,24 @@ EXPORT_ANCHORS = ("conversations.json", "manifest.json")
 """A folder holding one of these is a provider export, read as a whole."""
 
 
+_EXPLAINERS = {".png": "charcard", ".charx": "charcard"}
+"""A file whose extension says what it should be gets that reader's own, more precise error."""
+
+
+def _explain(bundle: Bundle) -> None:
+    name = _EXPLAINERS.get(bundle.path.suffix.lower()) if bundle.kind != "dir" else None
+    reader = next((r for r in READERS if r.NAME == name), None)
+    if reader is not None:
+        for _ in reader.read(bundle):
+            break
+
+
 def detect(bundle: Bundle) -> ModuleType:
     """The reader for a bundle, or a clear error saying what hearth expected."""
     for reader in READERS:
         if reader.sniff(bundle):
             return reader
+    _explain(bundle)
     what = {"zip": "zip file", "dir": "folder", "file": "file"}[bundle.kind]
     raise UnsupportedInput(
         f"{bundle.path} is not a chat export or character card hearth can read (unrecognised {what}).",
