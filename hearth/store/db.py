@@ -30,6 +30,11 @@ def database_url(location: str) -> str:
 
 
 def _on_sqlite_connect(dbapi_conn, _record) -> None:
+    import sqlite_vec
+
+    dbapi_conn.enable_load_extension(True)
+    sqlite_vec.load(dbapi_conn)
+    dbapi_conn.enable_load_extension(False)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")

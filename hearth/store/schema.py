@@ -176,6 +176,11 @@ memories = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
     sa.Column("superseded_by", sa.Integer, sa.ForeignKey("memories.id")),
     sa.Column("raw", sa.Text),
+    sa.Column("event_at", sa.Float),
+    sa.Column("slot", sa.String),
+    sa.Column("value", sa.Text),
+    sa.Column("language", sa.String),
+    sa.Column("used_count", sa.Integer, nullable=False, server_default="0"),
 )
 
 memory_sources = sa.Table(
@@ -198,6 +203,24 @@ documents = sa.Table(
     sa.Column("created_at", sa.Float),
     sa.Column("raw", sa.Text),
     sa.UniqueConstraint("source_format", "source_id", name="uq_documents_source"),
+)
+
+embeddings = sa.Table(
+    "embeddings",
+    metadata,
+    sa.Column("owner_kind", sa.String, primary_key=True),  # "memory" | "message"
+    sa.Column("owner_id", sa.Integer, primary_key=True),
+    sa.Column("model", sa.String, primary_key=True),
+    sa.Column("dim", sa.Integer, nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=False),  # float32, L2-normalised
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("value", sa.Text),
 )
 
 MEMORY_FTS_TABLE = "memory_fts"

@@ -1,0 +1,264 @@
+"""Memories: the rows a person sees, edits, pins and forgets, each with the messages it came from.
+
+Forgetting deletes the row from every index (lexical, vectors, provenance) in one transaction,
+so a forgotten memory can never come back through search or retrieval.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from hearth.errors import NotFound
+from hearth.store import Store
+from hearth.store import schema as s
+from hearth.store.tokens import fts5_match, index_columns
+from hearth.store.writer import safe_text
+
+MEM = s.memories.c
+
+
+@dataclass
+class MemoryRow:
+    id: int
+    uid: str
+    companion_id: int | None
+    kind: str
+    text: str
+    keys: list[str]
+    importance: float
+    pinned: bool
+    enabled: bool
+    source: str
+    created_at: float
+    updated_at: float
+    event_at: float | None
+    superseded_by: int | None
+    slot: str | None
+    value: str | None
+    language: str | None
+    used_count: int
+    source_message_ids: list[int] = field(default_factory=list)
+
+
+_COLUMNS = [
+    MEM.id, MEM.uid, MEM.companion_id, MEM.kind, MEM.text, MEM["keys"], MEM.importance, MEM.pinned, MEM.enabled,
+    MEM.source, MEM.created_at, MEM.updated_at, MEM.event_at, MEM.superseded_by, MEM.slot, MEM.value, MEM.language,
+    MEM.used_count,
+]  # fmt: skip
+
+
+def _row(r: sa.Row, sources: dict[int, list[int]]) -> MemoryRow:
+    values = list(r)
+    values[5] = orjson.loads(values[5]) if values[5] else []
+    values[7], values[8] = bool(values[7]), bool(values[8])
+    return MemoryRow(*values, source_message_ids=sources.get(r[0], []))
+
+
+def _sources(conn: sa.Connection, ids: list[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    ms = s.memory_sources.c
+    for i in range(0, len(ids), 500):
+        for mid, msg in conn.execute(
+            sa.select(ms.memory_id, ms.message_id).where(ms.memory_id.in_(ids[i : i + 500])).order_by(ms.message_id)
+        ):
+            out.setdefault(mid, []).append(msg)
+    return out
+
+
+def _index(conn: sa.Connection, memory_id: int, text: str, keys: Iterable[str]) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql(f"DELETE FROM {s.MEMORY_FTS_TABLE} WHERE rowid = ?", (memory_id,))
+    conn.exec_driver_sql(
+        f"INSERT INTO {s.MEMORY_FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
+        (memory_id, *index_columns(" ".join([*keys, text]))),
+    )
+
+
+def add_memory(
+    store: Store,
+    text: str,
+    *,
+    kind: str = "fact",
+    companion_id: int | None = None,
+    importance: float = 0.5,
+    source: str = "manual",
+    source_message_ids: Iterable[int] = (),
+    event_at: float | None = None,
+    slot: str | None = None,
+    value: str | None = None,
+    language: str | None = None,
+    pinned: bool = False,
+    keys: Iterable[str] = (),
+    conn: sa.Connection | None = None,
+) -> int:
+    """Store one memory with its provenance; returns its id."""
+    if conn is None:
+        with store.write() as c, c.begin():
+            return add_memory(
+                store, text, kind=kind, companion_id=companion_id, importance=importance, source=source,
+                source_message_ids=source_message_ids, event_at=event_at, slot=slot, value=value,
+                language=language, pinned=pinned, keys=keys, conn=c,
+            )  # fmt: skip
+    now = time.time()
+    text = safe_text(text) or ""
+    keys = list(keys)
+    mid = conn.execute(
+        s.memories.insert().values(
+            uid=uuid.uuid4().hex,
+            companion_id=companion_id,
+            kind=kind,
+            text=text,
+            keys=orjson.dumps(keys).decode(),
+            importance=importance,
+            pinned=pinned,
+            source=source,
+            created_at=now,
+            updated_at=now,
+            event_at=event_at,
+            slot=slot,
+            value=value,
+            language=language,
+        )  # fmt: skip
+    ).inserted_primary_key[0]
+    ids = sorted(set(source_message_ids))
+    if ids:
+        conn.execute(s.memory_sources.insert(), [{"memory_id": mid, "message_id": m} for m in ids])
+    _index(conn, mid, text, keys)
+    return int(mid)
+
+
+def get_memory(store: Store, memory_id: int) -> MemoryRow:
+    with store.engine.connect() as conn:
+        r = conn.execute(sa.select(*_COLUMNS).where(MEM.id == memory_id)).first()
+        if r is None:
+            raise NotFound(f"There is no memory {memory_id}.", hint="`hearth memory list` shows the ids.")
+        return _row(r, _sources(conn, [memory_id]))
+
+
+def list_memories(
+    store: Store,
+    *,
+    companion_id: int | None = None,
+    kind: str | None = None,
+    include_superseded: bool = False,
+    limit: int | None = 100,
+    offset: int = 0,
+    ids: list[int] | None = None,
+) -> list[MemoryRow]:
+    q = sa.select(*_COLUMNS).order_by(MEM.pinned.desc(), MEM.importance.desc(), MEM.id)
+    if companion_id is not None:
+        q = q.where(MEM.companion_id == companion_id)
+    if kind:
+        q = q.where(MEM.kind == kind)
+    if not include_superseded:
+        q = q.where(MEM.superseded_by.is_(None))
+    if ids is not None:
+        q = q.where(MEM.id.in_(ids))
+    q = q.limit(limit).offset(offset)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+        sources = _sources(conn, [r[0] for r in rows])
+    return [_row(r, sources) for r in rows]
+
+
+def update_memory(
+    store: Store,
+    memory_id: int,
+    *,
+    text: str | None = None,
+    kind: str | None = None,
+    importance: float | None = None,
+    pinned: bool | None = None,
+) -> MemoryRow:
+    """Edit a memory; its lexical entry is rebuilt and its stale vectors dropped at once."""
+    current = get_memory(store, memory_id)
+    values: dict[str, Any] = {"updated_at": time.time()}
+    if text is not None:
+        values["text"] = safe_text(text)
+    if kind is not None:
+        values["kind"] = kind
+    if importance is not None:
+        values["importance"] = max(0.0, min(1.0, importance))
+    if pinned is not None:
+        values["pinned"] = pinned
+    with store.write() as conn, conn.begin():
+        conn.execute(sa.update(s.memories).where(MEM.id == memory_id).values(**values))
+        if text is not None:
+            _index(conn, memory_id, values["text"], current.keys)
+            e = s.embeddings.c
+            conn.execute(sa.delete(s.embeddings).where(e.owner_kind == "memory", e.owner_id == memory_id))
+    return get_memory(store, memory_id)
+
+
+def forget_memory(store: Store, memory_id: int) -> None:
+    """Delete a memory from the table and every index; memories it superseded come back."""
+    get_memory(store, memory_id)
+    with store.write() as conn, conn.begin():
+        conn.execute(sa.update(s.memories).where(MEM.superseded_by == memory_id).values(superseded_by=None))
+        conn.execute(sa.delete(s.memory_sources).where(s.memory_sources.c.memory_id == memory_id))
+        e = s.embeddings.c
+        conn.execute(sa.delete(s.embeddings).where(e.owner_kind == "memory", e.owner_id == memory_id))
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"DELETE FROM {s.MEMORY_FTS_TABLE} WHERE rowid = ?", (memory_id,))
+        conn.execute(sa.delete(s.memories).where(MEM.id == memory_id))
+
+
+def supersede(conn: sa.Connection, old_id: int, new_id: int) -> None:
+    conn.execute(sa.update(s.memories).where(MEM.id == old_id).values(superseded_by=new_id, updated_at=time.time()))
+
+
+def lexical_memories(
+    store: Store, query: str, limit: int = 50, companion_id: int | None = None
+) -> list[tuple[int, float]]:
+    """(memory id, bm25) best first, superseded and disabled memories left out."""
+    match = fts5_match(query)
+    if match is None:
+        return []
+    extra = "" if companion_id is None else " AND (m.companion_id = :c OR m.companion_id IS NULL)"
+    sql = sa.text(
+        f"SELECT m.id, bm25({s.MEMORY_FTS_TABLE}) FROM {s.MEMORY_FTS_TABLE} f JOIN memories m ON m.id = f.rowid "
+        f"WHERE {s.MEMORY_FTS_TABLE} MATCH :q AND m.superseded_by IS NULL AND m.enabled{extra} "
+        f"ORDER BY bm25({s.MEMORY_FTS_TABLE}) LIMIT :n"
+    )
+    with store.engine.connect() as conn:
+        return [(r[0], r[1]) for r in conn.execute(sql, {"q": match, "n": limit, "c": companion_id})]
+
+
+def lexical_messages(
+    store: Store, query: str, limit: int = 50, conversation_ids: list[int] | None = None
+) -> list[tuple[int, float]]:
+    """(message id, bm25) best first over visible, non-hidden messages."""
+    match = fts5_match(query)
+    if match is None:
+        return []
+    extra = ""
+    if conversation_ids is not None:
+        extra = f" AND m.conversation_id IN ({','.join(str(int(c)) for c in conversation_ids) or 'NULL'})"
+    sql = sa.text(
+        f"SELECT m.id, bm25({s.FTS_TABLE}) FROM {s.FTS_TABLE} f JOIN messages m ON m.id = f.rowid "
+        f"WHERE {s.FTS_TABLE} MATCH :q AND m.hidden = 0{extra} ORDER BY bm25({s.FTS_TABLE}) LIMIT :n"
+    )
+    with store.engine.connect() as conn:
+        return [(r[0], r[1]) for r in conn.execute(sql, {"q": match, "n": limit})]
+
+
+def provenance(store: Store, memory_id: int) -> list[dict[str, Any]]:
+    """The messages a memory came from, with their conversation, for the person to check."""
+    m, c, ms = s.messages.c, s.conversations.c, s.memory_sources.c
+    q = (
+        sa.select(m.id, m.conversation_id, c.title, m.role, m.created_at, m.text)
+        .join(s.memory_sources, ms.message_id == m.id)
+        .join(s.conversations, c.id == m.conversation_id)
+        .where(ms.memory_id == memory_id)
+        .order_by(m.created_at, m.id)
+    )
+    with store.engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]

@@ -1,0 +1,80 @@
+"""Embedding vectors for memories and messages, stored beside them and searched with sqlite-vec.
+
+Vectors are plain float32 BLOBs keyed by (owner kind, owner id, model), so a store can hold the
+vectors of several embedders and anything can be re-embedded; `vec_distance_cosine` ranks them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import sqlalchemy as sa
+
+from hearth.store import Store
+from hearth.store import schema as s
+
+E = s.embeddings.c
+
+
+def missing(store: Store, owner_kind: str, model: str, limit: int = 256) -> list[tuple[int, str]]:
+    """(id, text) of memories or visible messages that have no vector from `model` yet."""
+    table = s.memories if owner_kind == "memory" else s.messages
+    t = table.c
+    q = (
+        sa.select(t.id, t.text)
+        .where(~sa.exists().where(E.owner_kind == owner_kind, E.owner_id == t.id, E.model == model), t.text != "")
+        .order_by(t.id)
+        .limit(limit)
+    )
+    q = (
+        q.where(t.superseded_by.is_(None))
+        if owner_kind == "memory"
+        else q.where(t.hidden.is_(False), t.role.in_(("user", "assistant")))
+    )
+    with store.engine.connect() as conn:
+        return [(r[0], r[1]) for r in conn.execute(q)]
+
+
+def count_missing(store: Store, owner_kind: str, model: str) -> int:
+    table = s.memories if owner_kind == "memory" else s.messages
+    t = table.c
+    q = sa.select(sa.func.count()).where(
+        ~sa.exists().where(E.owner_kind == owner_kind, E.owner_id == t.id, E.model == model), t.text != ""
+    )
+    q = (
+        q.where(t.superseded_by.is_(None))
+        if owner_kind == "memory"
+        else q.where(t.hidden.is_(False), t.role.in_(("user", "assistant")))
+    )
+    with store.engine.connect() as conn:
+        return conn.execute(q).scalar_one()
+
+
+def put(store: Store, owner_kind: str, model: str, ids: Sequence[int], vectors: np.ndarray) -> None:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    now = time.time()
+    rows = [
+        {"owner_kind": owner_kind, "owner_id": int(i), "model": model, "dim": vectors.shape[1],
+         "vector": v.tobytes(), "created_at": now}
+        for i, v in zip(ids, vectors, strict=True)
+    ]  # fmt: skip
+    with store.write() as conn, conn.begin():
+        conn.execute(s.embeddings.insert().prefix_with("OR REPLACE"), rows)
+
+
+def nearest(
+    store: Store, owner_kind: str, model: str, query: np.ndarray, k: int = 50, within: Iterable[int] | None = None
+) -> list[tuple[int, float]]:
+    """(id, cosine distance) of the k closest vectors, closest first."""
+    q = np.asarray(query, dtype=np.float32).tobytes()
+    where = ""
+    if within is not None:
+        where = f" AND owner_id IN ({','.join(str(int(i)) for i in within) or 'NULL'})"
+    sql = sa.text(
+        "SELECT owner_id, vec_distance_cosine(vector, :q) AS d FROM embeddings "
+        f"WHERE owner_kind = :kind AND model = :model{where} ORDER BY d LIMIT :k"
+    )
+    with store.engine.connect() as conn:
+        return [(r[0], r[1]) for r in conn.execute(sql, {"q": q, "kind": owner_kind, "model": model, "k": k})]
