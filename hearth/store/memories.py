@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from hearth.errors import NotFound
 from hearth.store import Store
 from hearth.store import schema as s
-from hearth.store.tokens import fts5_match, index_columns
+from hearth.store.tokens import fts5_any, index_columns
 from hearth.store.writer import safe_text
 
 MEM = s.memories.c
@@ -219,7 +219,7 @@ def lexical_memories(
     store: Store, query: str, limit: int = 50, companion_id: int | None = None
 ) -> list[tuple[int, float]]:
     """(memory id, bm25) best first, superseded and disabled memories left out."""
-    match = fts5_match(query)
+    match = fts5_any(query)
     if match is None:
         return []
     extra = "" if companion_id is None else " AND (m.companion_id = :c OR m.companion_id IS NULL)"
@@ -236,7 +236,7 @@ def lexical_messages(
     store: Store, query: str, limit: int = 50, conversation_ids: list[int] | None = None
 ) -> list[tuple[int, float]]:
     """(message id, bm25) best first over visible, non-hidden messages."""
-    match = fts5_match(query)
+    match = fts5_any(query)
     if match is None:
         return []
     extra = ""

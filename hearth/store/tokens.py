@@ -76,6 +76,18 @@ def query_terms(query: str) -> list[tuple[str, list[str]]]:
     return terms
 
 
+def fts5_any(query: str) -> str | None:
+    """A loose MATCH for retrieval: any word or any CJK bigram/character of the query, so bm25
+    ranks by overlap ("你的猫叫什么名字" finds "猫叫小白" through 猫叫)."""
+    tokens: list[str] = []
+    for column, parts in query_terms(query):
+        if column == "uni":
+            tokens.append(f'uni : "{parts[0]}"')
+        else:
+            tokens += [f'body : "{t.replace(chr(34), chr(34) * 2)}"' for t in parts]
+    return " OR ".join(dict.fromkeys(tokens)) or None
+
+
 def fts5_match(query: str) -> str | None:
     """Build an FTS5 MATCH expression, or None when the query has nothing searchable."""
     terms = query_terms(query)

@@ -523,5 +523,5 @@ def main() -> None:
         sys.exit(2)
 
 
-if __name__ == "__main__":
-    main()
+# Sub-command groups register themselves on `app` when imported.
+from hearth.cli import memory as _memory  # noqa: E402, F401
