@@ -10,7 +10,6 @@ from rich.table import Table
 from rich.text import Text
 
 from hearth.cli import _json, _store, _when, app, err, out
-from hearth.errors import HearthError
 
 memory_app = typer.Typer(help="See, search, edit, pin and forget what hearth remembers.", no_args_is_help=True)
 app.add_typer(memory_app, name="memory")
@@ -209,5 +208,32 @@ def memory_embed() -> None:
     out.print(f"Embedded {done:,} items with {embedder.name}.")
 
 
-def _not_ready() -> None:
-    raise HearthError("Memory extraction is not available yet.")
+@memory_app.command("extract")
+def memory_extract(
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Read the whole history again, not just what is new.")
+    ] = False,
+) -> None:
+    """Find memories in your history (names, places, pets, likes, boundaries, dates, milestones).
+
+    Works offline without any model, in Chinese and English; re-running reads only new messages.
+    A changed fact ("moved to Hangzhou") supersedes the old one, which stays visible.
+    """
+    import sqlalchemy as sa
+
+    from hearth.memory.consolidate import extract_memories
+    from hearth.store import schema
+
+    store = _store()
+    with store.engine.connect() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(schema.messages)).scalar_one()
+    with Progress(TextColumn("reading history"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as p:  # fmt: skip
+        task = p.add_task("extract", total=total)
+        stats = extract_memories(store, restart=restart, progress=lambda n: p.advance(task, n))
+    out.print(
+        f"Read {stats.messages_read:,} messages: {stats.added:,} new memories, {stats.merged:,} confirmed again, "
+        f"{stats.superseded:,} superseded by newer facts."
+    )
+    if stats.added:
+        out.print("See them with `hearth memory list`; correct any with `hearth memory edit` or `forget`.")
