@@ -7,8 +7,8 @@ import zipfile
 
 import orjson
 import pytest
-from conftest import CHATGPT_FIXTURES, FIXTURES, run_hearth
 
+from conftest import CHATGPT_FIXTURES, FIXTURES, run_hearth
 from hearth.ingest import import_many
 from hearth.samples import CHATGPT_SAMPLE
 from hearth.store import Store

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import FIXTURES, run_hearth
 
+from conftest import FIXTURES, run_hearth
 from hearth.formats import charcard, jsonl, sillytavern
 from hearth.formats.bundle import open_bundle
 from hearth.samples import CHATGPT_SAMPLE

@@ -6,8 +6,8 @@ import shutil
 import zipfile
 
 import pytest
-from conftest import FIXTURES, run_hearth
 
+from conftest import FIXTURES, run_hearth
 from hearth.formats.png import placeholder_png
 from hearth.samples import CHATGPT_SAMPLE
 

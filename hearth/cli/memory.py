@@ -25,10 +25,10 @@ def _companion(store, name: str | None) -> int | None:
     return companion_id(store, name)
 
 
-def _memory_line(m) -> Text:
-    flags = ("📌 " if m.pinned else "") + ("" if m.superseded_by is None else f"(superseded by {m.superseded_by}) ")
-    t = Text(f"{flags}{m.text}")
-    return t
+def _memory_line(m, width: int = 160) -> Text:
+    flags = ("📌 " if m.pinned else "") + ("" if m.superseded_by is None else f"(superseded by #{m.superseded_by}) ")
+    flat = " ".join(m.text.split())
+    return Text(flags + (flat if len(flat) <= width else flat[: width - 1] + "…"))
 
 
 @memory_app.command("list")
