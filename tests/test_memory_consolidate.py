@@ -57,3 +57,16 @@ def test_extract_supersede_and_resume(tmp_path):
     everything = json.loads(run_hearth("memory", "list", "--all", "--json", db=db).stdout)
     old = next(m for m in everything if "北京" in m["text"])
     assert old["superseded_by"] == next(m["id"] for m in current if "杭州" in m["text"])
+
+
+def test_a_fact_that_ends_retires_the_stored_one(tmp_path):
+    db = tmp_path / "h.db"
+    first = _export(tmp_path / "a.json", [(1.70e9, "user", "I live in Boston with my partner")])
+    run_hearth("import", str(first), db=db)
+    run_hearth("memory", "extract", db=db)
+    later = _export(tmp_path / "b.json", [(1.71e9, "user", "I don't live in Boston anymore.")])
+    run_hearth("import", str(later), db=db)
+    r = run_hearth("memory", "extract", db=db)
+    assert "1 superseded" in r.stdout, r.stdout
+    current = json.loads(run_hearth("memory", "list", "--json", db=db).stdout)
+    assert not any(m["slot"] == "residence" for m in current)

@@ -114,3 +114,13 @@ def _store_candidate(store: Store, conn: sa.Connection, cand, companion_id: int 
     for row in current:  # same slot, other value: the newer statement wins
         supersede(conn, row.id, new_id)
         stats.superseded += 1
+    ends = getattr(cand, "ends_slot", None)
+    if ends:  # "I don't live in Boston anymore" retires the stored residence it names
+        from hearth.memory.extract import supersedes
+
+        for row in conn.execute(
+            sa.select(mem.id, mem.slot, mem.value).where(same_companion, mem.slot == ends, mem.superseded_by.is_(None))
+        ).all():
+            if supersedes(cand, row.slot, row.value):
+                supersede(conn, row.id, new_id)
+                stats.superseded += 1
