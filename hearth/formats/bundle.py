@@ -8,8 +8,10 @@ what the progress bar shows and where a JSON error is reported.
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -23,6 +25,19 @@ Progress = Callable[[int], None]
 JSON_BUFFER = 4 << 20
 """Read size for ijson. Its C backend joins a long string chunk by chunk, so a 100 MB message
 costs minutes with the default 64 KB buffer and under a second with this one."""
+
+
+
+def json_int(digits: str) -> int | float:
+    """`parse_int` for the stdlib `json` fallbacks: a number as orjson reads it (an int within
+    64 bits, else a float), so no int reaches the store that it cannot write, and Python's
+    4300-digit limit on `int()` is never hit."""
+    if len(digits) <= 20:
+        value = int(digits)
+        if -(2**63) <= value < 2**64:
+            return value
+    return float(digits)
+
 
 MAX_RATIO = 200
 """A member that inflates more than this much (and past MAX_RATIO_FLOOR bytes) is a zip bomb;
@@ -119,6 +134,47 @@ class Bundle:
         return f"{self.path} ({entry.name})"
 
 
+_ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError, RuntimeError, OSError)
+"""What reading a damaged zip member raises: bad header or CRC, torn deflate data, an unsupported
+compression method, a password, or a read error."""
+
+
+class _ZipMember(io.RawIOBase):
+    """A zip member's stream whose damage surfaces as a CorruptInput naming the zip and member."""
+
+    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: Path) -> None:
+        self._where = f"{where} ({info.filename})"
+        try:
+            self._raw = zf.open(info)
+        except _ZIP_DAMAGE as exc:
+            raise self._damaged(exc) from exc
+
+    def _damaged(self, exc: BaseException) -> CorruptInput:
+        return CorruptInput(
+            f"{self._where} cannot be unpacked: the zip file is damaged ({exc}).",
+            hint="Download the export again, or unzip it with another tool and import the folder.",
+        )
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._raw.read(size)
+        except _ZIP_DAMAGE as exc:
+            raise self._damaged(exc) from exc
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
 def _file_entry(path: Path, name: str) -> Entry:
     return Entry(name=name, size=path.stat().st_size, _open=lambda: open(path, "rb"))
 
@@ -170,7 +226,10 @@ def open_bundle(path: Path) -> Bundle:
         except CorruptInput:
             zf.close()
             raise
-        entries = [Entry(name=info.filename, size=info.file_size, _open=(lambda i=info: zf.open(i))) for info in infos]
+        entries = [
+            Entry(name=info.filename, size=info.file_size, _open=(lambda i=info: _ZipMember(zf, i, path)))
+            for info in infos
+        ]
         return Bundle(path, "zip", entries, zf.close)
     if path.suffix.lower() == ".zip":
         raise CorruptInput(

@@ -30,7 +30,7 @@ import orjson
 
 from hearth.errors import CorruptInput, UnsupportedInput
 from hearth.formats import png
-from hearth.formats.bundle import Bundle, Progress
+from hearth.formats.bundle import Bundle, Progress, json_int
 from hearth.formats.png import PngError, TextChunk
 from hearth.records import AttachmentFile, CompanionCard, Item, Lorebook, LoreEntry
 
@@ -282,6 +282,15 @@ def _build(
     The id hashes `card_to_v3()`, not the source bytes, so a card hearth exported and a person
     imports again is recognised as the same companion.
     """
+    try:
+        return _build_card(label, stem, hit, picked, raw, notes, warn, **extra)
+    except RecursionError as exc:  # copying or hashing JSON nested hundreds of levels deep
+        raise CorruptInput(f"{label}: the card's JSON is nested too deeply to read.", hint=_HINT) from exc
+
+
+def _build_card(
+    label: str, stem: str, hit: tuple[str, dict], picked: dict, raw: dict, notes: list[str], warn: Warn, **extra: Any
+) -> CompanionCard:
     spec, data = hit
     source_id = "pending"
     card, more = normalise(spec, picked, data)
@@ -322,8 +331,8 @@ def decode_chunk(text: TextChunk, label: str) -> Any:
         return orjson.loads(payload)
     except orjson.JSONDecodeError:
         try:  # the stdlib takes what orjson refuses (lone surrogates, NaN)
-            return json.loads(payload.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            return json.loads(payload.decode("utf-8"), parse_int=json_int)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise CorruptInput(f"{where} does not hold valid JSON ({exc}).", hint=_HINT) from exc
 
 

@@ -78,8 +78,8 @@ def _ts(value: Any) -> float | None:
     return None
 
 
-def _asset_id(pointer: str | None) -> str | None:
-    if not pointer:
+def _asset_id(pointer: Any) -> str | None:
+    if not isinstance(pointer, str) or not pointer:
         return None
     m = _POINTER.match(pointer)
     return m.group(1) if m else pointer
@@ -108,6 +108,15 @@ def _join(*texts: Any) -> str:
     return "\n".join(t for t in texts if isinstance(t, str) and t)
 
 
+def _list(value: Any) -> list[Any]:
+    """A field that should hold a list; anything else (a number, `true`, an object) holds nothing."""
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def content_text(content: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """Searchable text and normalised parts of a message `content`, for every content type.
 
@@ -127,7 +136,7 @@ def content_text(content: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         text = _join(content.get("title"), content.get("text"), content.get("url"))
         return text, [{"type": ctype, "text": content.get("text"), "url": content.get("url")}]
     if ctype == "thoughts":
-        thoughts = content.get("thoughts") or []
+        thoughts = _list(content.get("thoughts"))
         text = _join(*(_join(t.get("summary"), t.get("content")) for t in thoughts if isinstance(t, dict)))
         return text, [{"type": ctype, "text": text}]
     if ctype == "reasoning_recap":
@@ -150,7 +159,7 @@ def _parents(mapping: dict[str, Any]) -> dict[str, str | None]:
     `metadata.parent_id` (2026 slimmed exports have no `children`)."""
     from_children: dict[str, str] = {}
     for nid, node in mapping.items():
-        for child in (node.get("children") or []) if isinstance(node, dict) else []:
+        for child in _list(node.get("children")) if isinstance(node, dict) else []:
             if isinstance(child, str):
                 from_children.setdefault(child, nid)
     parents: dict[str, str | None] = {}
@@ -163,8 +172,7 @@ def _parents(mapping: dict[str, Any]) -> dict[str, str | None]:
         elif nid in from_children:
             parents[nid] = from_children[nid]
         else:
-            msg = node.get("message") or {}
-            parent = (msg.get("metadata") or {}).get("parent_id")
+            parent = _dict(_dict(node.get("message")).get("metadata")).get("parent_id")
             parents[nid] = parent if isinstance(parent, str) else None
     return parents
 
@@ -187,8 +195,8 @@ def _order(mapping: dict[str, Any], parents: dict[str, str | None]) -> tuple[lis
         return t if t is not None else float("inf")
 
     for parent, kids in children.items():
-        listed = (mapping[parent].get("children") or []) if isinstance(mapping[parent], dict) else []
-        rank = {c: i for i, c in enumerate(listed)} if isinstance(listed, list) else {}
+        listed = _list(mapping[parent].get("children")) if isinstance(mapping[parent], dict) else []
+        rank = {c: i for i, c in enumerate(listed) if isinstance(c, str)}
         kids.sort(key=lambda c: (rank.get(c, len(rank)), created(c)))
 
     order: list[str] = []
@@ -300,7 +308,7 @@ def parse_conversation(obj: Any, index: int) -> Conversation:
                 size_bytes=a.get("size") if isinstance(a.get("size"), int) else None,
                 raw=a,
             )
-            for a in (meta.get("attachments") or [])
+            for a in _list(meta.get("attachments"))
             if isinstance(a, dict) and a.get("id")
         ]
         attachments += [
@@ -394,7 +402,7 @@ def _feedback(entry: dict[str, Any]) -> Feedback | None:
         except orjson.JSONDecodeError:
             pass
     if isinstance(content, dict):
-        text = _join(content.get("text"), ", ".join(t for t in content.get("tags") or [] if isinstance(t, str)))
+        text = _join(content.get("text"), ", ".join(t for t in _list(content.get("tags")) if isinstance(t, str)))
     elif isinstance(content, str):
         text = content
     return Feedback(
@@ -433,7 +441,7 @@ def read(bundle: Bundle, progress: Progress | None = None, warn: Callable[[str],
             if isinstance(mapping, dict):
                 names = {str(k): str(v) for k, v in mapping.items()}
         if base == "message_feedback.json":
-            for obj in _load_small_json(bundle, entry, None) or []:
+            for obj in _list(_load_small_json(bundle, entry, None)):
                 fb = _feedback(obj) if isinstance(obj, dict) else None
                 if fb:
                     yield fb

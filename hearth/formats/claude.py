@@ -38,6 +38,15 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    """A field that should hold a list; anything else (a number, `true`, an object) holds nothing."""
+    return value if isinstance(value, list) else []
+
+
 def _ts(value: Any) -> float | None:
     """Seconds since the epoch from an ISO-8601 string (`2026-03-21T19:10:14.910018Z`)."""
     if isinstance(value, str):
@@ -97,13 +106,13 @@ def _block(block: dict[str, Any]) -> dict[str, Any] | None:
     """One content block as a normalised part, or None for bookkeeping blocks."""
     kind = block.get("type")
     if kind == "text":
-        part: dict[str, Any] = {"type": "text", "text": block.get("text") or ""}
+        part: dict[str, Any] = {"type": "text", "text": _text(block.get("text"))}
         if block.get("citations"):
             part["citations"] = block["citations"]
         return part
     if kind == "thinking":
-        summaries = [s["summary"] for s in block.get("summaries") or [] if isinstance(s, dict) and s.get("summary")]
-        part = {"type": "thinking", "text": block.get("thinking") or ""}
+        summaries = [s["summary"] for s in _list(block.get("summaries")) if isinstance(s, dict) and s.get("summary")]
+        part = {"type": "thinking", "text": _text(block.get("thinking"))}
         if summaries:
             part["summaries"] = summaries
         if block.get("cut_off"):
@@ -119,7 +128,7 @@ def _block(block: dict[str, Any]) -> dict[str, Any] | None:
             "tool_use_id": block.get("tool_use_id"),
             "is_error": bool(block.get("is_error")),
         }
-    if kind in _SKIPPED_BLOCKS:
+    if isinstance(kind, str) and kind in _SKIPPED_BLOCKS:
         return None
     text = block.get("text")
     return {"type": kind if isinstance(kind, str) else "unknown", "text": text if isinstance(text, str) else None}
@@ -160,8 +169,8 @@ def _attachments(msg: dict[str, Any], msg_id: str) -> tuple[list[Attachment], li
     its uuid) under the same, often empty, file name; such a pair becomes one Attachment with the
     file's uuid, matched by name in order. An attachment with no file gets a stable positional id.
     """
-    files = [f for f in msg.get("files") or [] if isinstance(f, dict)]
-    pasted = [a for a in msg.get("attachments") or [] if isinstance(a, dict)]
+    files = [f for f in _list(msg.get("files")) if isinstance(f, dict)]
+    pasted = [a for a in _list(msg.get("attachments")) if isinstance(a, dict)]
     used: set[int] = set()
     result: list[Attachment] = []
     parts: list[dict[str, Any]] = []
@@ -346,7 +355,7 @@ def project_documents(projects: Any) -> Iterator[Document]:
                 created_at=_ts(project.get("updated_at") or project.get("created_at")),
                 raw={"project": meta},
             )
-        for k, doc in enumerate(project.get("docs") or []):
+        for k, doc in enumerate(_list(project.get("docs"))):
             if not isinstance(doc, dict):
                 continue
             yield Document(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -74,7 +75,8 @@ def _json_shape(head: bytes) -> bool:
     msg_keys: set[str] = set()
     messages_array = messages_empty = False
     try:
-        for prefix, event, value in ijson.parse(io.BytesIO(head)):
+        # use_float: with Python ints, yajl2_c segfaults on an integer past 4300 digits.
+        for prefix, event, value in ijson.parse(io.BytesIO(head), use_float=True):
             if top is None:
                 if event not in ("start_map", "start_array"):
                     return False
@@ -91,7 +93,7 @@ def _json_shape(head: bytes) -> bool:
                 msg_keys.add(value)
             elif event == "end_map" and prefix in (top, f"{msgs}.item"):
                 break
-    except ijson.JSONError:
+    except (ijson.JSONError, UnicodeDecodeError):
         pass
     if _FOREIGN_KEYS & obj_keys:
         return False
@@ -195,23 +197,36 @@ def parse_conversation(obj: dict[str, Any], source_id: str) -> Conversation:
 def source_id_of(obj: dict[str, Any]) -> str:
     """sha256 of the object's canonical JSON (sorted keys, no spaces): stable across re-imports
     and across formatting changes, so the same conversation is recognised wherever it comes from."""
-    return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    try:
+        canonical = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        # orjson writes no more than 254 levels of nesting (it reads up to 1024, ijson any depth);
+        # the stdlib goes as deep as the stack allows, so such a conversation still gets a stable id.
+        canonical = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 class _Ids:
     """Gives a repeated conversation (identical lines) `hash:2`, `hash:3`… so none is dropped."""
 
-    def __init__(self) -> None:
+    def __init__(self, where: str) -> None:
         self.seen: dict[str, int] = {}
+        self.where = where
 
     def __call__(self, obj: dict[str, Any]) -> str:
-        sid = source_id_of(obj)
+        try:
+            sid = source_id_of(obj)
+        except RecursionError as exc:
+            raise CorruptInput(
+                f"{self.where}: a conversation is nested too deeply to read.",
+                hint="This is not a chat log a program wrote; check the file.",
+            ) from exc
         n = self.seen[sid] = self.seen.get(sid, 0) + 1
         return sid if n == 1 else f"{sid}:{n}"
 
 
 def _read_lines(bundle: Bundle, entry: Entry, progress: Progress | None) -> Iterator[Conversation]:
-    ids = _Ids()
+    ids = _Ids(bundle.label(entry))
     offset = 0
     with entry.open(progress) as stream:
         for number, line in enumerate(io.BufferedReader(stream), start=1):
@@ -233,7 +248,7 @@ def _read_lines(bundle: Bundle, entry: Entry, progress: Progress | None) -> Iter
 
 
 def _read_json(bundle: Bundle, entry: Entry, progress: Progress | None) -> Iterator[Conversation]:
-    ids = _Ids()
+    ids = _Ids(bundle.label(entry))
     stream = entry.open(progress)
     try:
         top = entry.head(4096).lstrip()[:1]

@@ -20,6 +20,10 @@ TEXT_TYPES = (b"tEXt", b"zTXt", b"iTXt")
 _MAX_KEYWORD = 79
 """The PNG spec limits keywords to 79 bytes; reading 80 is enough to find the NUL after one."""
 _MAX_CHUNK = 1 << 31
+_INFLATE_RATIO = 200
+_INFLATE_FLOOR = 64 << 20
+"""A compressed text chunk that inflates more than 200× and past 64 MiB is a decompression bomb
+(the rule the zip reader uses); card JSON compresses 5-20×."""
 
 
 class PngError(ValueError):
@@ -107,6 +111,18 @@ def text_keywords(stream: BinaryIO) -> list[str]:
             return keywords
 
 
+def _inflate(data: bytes) -> bytes:
+    """zlib data of a text chunk, refusing a bomb before it fills memory."""
+    limit = max(_INFLATE_FLOOR, _INFLATE_RATIO * len(data))
+    inflater = zlib.decompressobj()
+    text = inflater.decompress(data, limit)
+    if inflater.unconsumed_tail:
+        raise zlib.error(f"it inflates to more than {limit >> 20:,} MiB, a decompression bomb")
+    if not inflater.eof:
+        raise zlib.error("incomplete or truncated stream")
+    return text
+
+
 def read_text(chunk: Chunk) -> TextChunk:
     """Decode a tEXt, zTXt or iTXt chunk (keyword and text; iTXt language tags are not kept)."""
     ctype = chunk.type.decode("latin-1")
@@ -118,13 +134,13 @@ def read_text(chunk: Chunk) -> TextChunk:
         if chunk.type == b"tEXt":
             return TextChunk(ctype, keyword, rest.decode("latin-1"))
         if chunk.type == b"zTXt":
-            return TextChunk(ctype, keyword, zlib.decompress(rest[1:]).decode("latin-1"))
+            return TextChunk(ctype, keyword, _inflate(rest[1:]).decode("latin-1"))
         if chunk.type == b"iTXt":
             compressed, body = rest[0], rest[2:]
             _language, _, body = body.partition(b"\x00")
             _translated, _, body = body.partition(b"\x00")
             if compressed:
-                body = zlib.decompress(body)
+                body = _inflate(body)
             return TextChunk(ctype, keyword, body.decode("utf-8"))
     except (zlib.error, IndexError, UnicodeDecodeError) as exc:
         raise PngError(f"the {ctype} chunk {keyword!r} cannot be decoded ({exc})") from exc

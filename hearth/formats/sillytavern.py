@@ -33,7 +33,7 @@ import orjson
 
 from hearth.errors import CorruptInput
 from hearth.formats import worldinfo
-from hearth.formats.bundle import Bundle, Entry, Progress
+from hearth.formats.bundle import Bundle, Entry, Progress, json_int
 from hearth.records import Attachment, Conversation, Item, Message
 
 NAME = "sillytavern"
@@ -95,7 +95,7 @@ def parse_date(value: Any) -> tuple[float, bool] | None:
         return None
     text = value.strip()
     if text.isascii() and text.isdigit():
-        return parse_date(int(text))
+        return parse_date(int(text)) if len(text) <= 20 else None  # longer is past the year 3000
     try:
         if m := _MERIDIEM.match(text):
             month = next((i for i, name in enumerate(_MONTHS, 1) if name.startswith(m[1].lower()[:3])), 0)
@@ -160,7 +160,7 @@ def _role(obj: dict[str, Any]) -> str:
         return "user"
     avatar, name = obj.get("force_avatar"), _str(obj.get("name"))
     if (
-        _dict(obj.get("extra")).get("type") in _SYSTEM_TYPES
+        _str(_dict(obj.get("extra")).get("type")) in _SYSTEM_TYPES
         or name in (SYSTEM_NAME, "System")
         or (isinstance(avatar, str) and avatar.endswith("img/five.png"))
         or (obj.get("is_system") and not name)
@@ -188,7 +188,7 @@ def _attachments(extra: dict[str, Any]) -> list[Attachment]:
                     asset_id=f["url"],
                     name=_str(f.get("name")),
                     pointer=f["url"],
-                    size_bytes=size if isinstance(size, int) else None,
+                    size_bytes=size if isinstance(size, int) and 0 <= size < 2**63 else None,  # SQLite's range
                     raw=f,
                 )
             )
@@ -315,7 +315,10 @@ def _load_line(data: bytes) -> Any:
     except orjson.JSONDecodeError:
         # JavaScript writes lone surrogates (an emoji cut in half) that orjson refuses and no UTF-8
         # store can hold: read them with the stdlib and keep a U+FFFD in their place.
-        return _scrub(json.loads(data.decode("utf-8")))
+        try:
+            return _scrub(json.loads(data.decode("utf-8"), parse_int=json_int))
+        except RecursionError:  # orjson stops at 1024 levels, the stdlib overflows the stack
+            raise ValueError("nested too deeply") from None
 
 
 def _first_line_is_chat(head: bytes) -> bool:

@@ -170,7 +170,9 @@ def _uid_order(item: tuple[str, Any]) -> tuple[int, int, str]:
     uid = entry.get("uid") if isinstance(entry, dict) else None
     if isinstance(uid, int) and not isinstance(uid, bool):
         return (0, uid, key)
-    return (0, int(key), key) if key.isascii() and key.isdigit() else (1, 0, key)
+    if key.isascii() and key.isdigit() and len(key) <= 20:  # longer is no uid (and past int()'s limit)
+        return (0, int(key), key)
+    return (1, 0, key)
 
 
 def parse_lorebook(
@@ -229,7 +231,10 @@ def sniff_entry(entry: Entry) -> bool:
     keys: set[str] = set()
     try:
         with entry.open() as stream:
-            for n, (prefix, event, value) in enumerate(ijson.parse(stream, buf_size=JSON_BUFFER)):
+            # use_float: yajl2_c turns a longer integer into a Python int, and one past Python's
+            # 4300-digit limit crashes the interpreter (segfault) instead of raising.
+            events = ijson.parse(stream, buf_size=JSON_BUFFER, use_float=True)
+            for n, (prefix, event, value) in enumerate(events):
                 if n > _SNIFF_EVENTS:
                     return False
                 if n == 0 and event != "start_map":
