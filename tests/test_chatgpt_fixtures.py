@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 import sqlalchemy as sa
-from conftest import CHATGPT_FIXTURES
 
+from conftest import CHATGPT_FIXTURES
 from hearth.ingest import import_path
 from hearth.store import schema
 from hearth.store.queries import list_conversations

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 import sqlalchemy as sa
-from conftest import CHATGPT_FIXTURES, run_hearth
 
+from conftest import CHATGPT_FIXTURES, run_hearth
 from hearth.store import Store, schema
 
 

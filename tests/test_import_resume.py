@@ -11,8 +11,8 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from conftest import run_hearth
 
+from conftest import run_hearth
 from hearth.ingest import import_path
 from hearth.store import Store, schema
 from hearth.store.queries import search
