@@ -1753,6 +1753,25 @@ def test_regression_card_chunk_with_huge_integer_and_lone_surrogate(tmp_path):
     assert stored["companions"] == 1
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sillytavern", "openai-jsonl", "claude"])
+def test_100_mb_single_message(kind, tmp_path):
+    """One message of about 100 MB (a pasted log) imports whole; the ChatGPT reader has its own test."""
+    text = "长" * (34 << 20)
+    if kind == "sillytavern":
+        name, data = "chat.jsonl", ST_HEADER + orjson.dumps({"name": "c", "mes": text})
+    elif kind == "openai-jsonl":
+        name, data = "chat.jsonl", orjson.dumps({"messages": [{"role": "user", "content": text}]})
+    else:
+        message = {"uuid": "m", "sender": "human", "content": [{"type": "text", "text": text}]}
+        name, data = "conversations.json", orjson.dumps([{"uuid": "c", "chat_messages": [message]}])
+    del text
+    assert len(data) > 100_000_000
+    _, [(status, error, stored)] = _import_file(tmp_path, name, data)
+    assert status == "done", error
+    assert stored["messages"] == 1
+
+
 # ==================================================================== store bugs the fuzzing found (reported, not ours)
 
 
