@@ -43,8 +43,11 @@ class Hit:
     why: dict[str, Any] = field(default_factory=dict)
 
 
-def _fuse(lists: dict[str, list[tuple[int, float]]]) -> dict[int, dict[str, Any]]:
-    fused: dict[int, dict[str, Any]] = {}
+Key = tuple[str, int]
+
+
+def _fuse(lists: dict[str, list[tuple[Key, float]]]) -> dict[Key, dict[str, Any]]:
+    fused: dict[Key, dict[str, Any]] = {}
     for name, ranked in lists.items():
         for rank, (item, raw) in enumerate(ranked, 1):
             entry = fused.setdefault(item, {"score": 0.0})
@@ -68,6 +71,13 @@ def _load_messages(conn: sa.Connection, ids: list[int]) -> dict[int, sa.Row]:
     return {r.id: r for r in rows}
 
 
+def _merged(*ranked: tuple[str, list[tuple[int, float]]]) -> list[tuple[Key, float]]:
+    """Memories and messages in one list per signal (lower raw = better: bm25 and cosine distance),
+    so a weak memory never outranks a strong message just by heading its own pool."""
+    items = [((kind, i), raw) for kind, pairs in ranked for i, raw in pairs]
+    return sorted(items, key=lambda kv: kv[1])
+
+
 def retrieve(
     store: Store,
     query: str,
@@ -80,31 +90,25 @@ def retrieve(
     sources: tuple[str, ...] = ("memory", "message"),
     now: float | None = None,
     limit: int | None = None,
+    replies: bool = True,
 ) -> list[Hit]:
     """The best memories and messages for `query` that fit `budget_tokens`, best first.
 
-    Without an embedder (or before vectors exist) retrieval is lexical only and still useful.
+    Each message hit brings the reply that followed it (`replies`), because the answer to a
+    question about a past moment is often in the next turn. Without an embedder (or before
+    vectors exist) retrieval is lexical only and still useful.
     """
     now = now or time.time()
     qvec = embedder.query(query) if embedder is not None else None
-    hits: list[Hit] = []
+    lexical: list[tuple[str, list[tuple[int, float]]]] = []
+    semantic: list[tuple[str, list[tuple[int, float]]]] = []
     with store.engine.connect() as conn:
         if "memory" in sources:
-            lists = {"lexical": lexical_memories(store, query, k, companion_id)}
+            lexical.append(("memory", lexical_memories(store, query, k, companion_id)))
             if qvec is not None:
-                lists["vector"] = vectors.nearest(store, "memory", embedder.name, qvec, k)
-            fused = _fuse(lists)
-            rows = _load_memories(conn, list(fused))
-            for mid, info in fused.items():
-                r = rows.get(mid)
-                if r is None:
-                    continue
-                bonus = WEIGHTS["importance"] * r.importance + WEIGHTS["pinned"] * bool(r.pinned)
-                info["importance"], info["pinned"] = r.importance, bool(r.pinned)
-                hits.append(Hit("memory", mid, r.text, info["score"] + bonus, estimate_tokens(r.text),
-                                r.event_at or r.created_at, why=info))  # fmt: skip
+                semantic.append(("memory", vectors.nearest(store, "memory", embedder.name, qvec, k)))
         if "message" in sources:
-            lists = {"lexical": lexical_messages(store, query, k, conversation_ids)}
+            lexical.append(("message", lexical_messages(store, query, k, conversation_ids)))
             if qvec is not None:
                 within = None
                 if conversation_ids is not None:
@@ -115,33 +119,74 @@ def retrieve(
                         .scalars()
                         .all()
                     )
-                lists["vector"] = vectors.nearest(store, "message", embedder.name, qvec, k, within)
-            fused = _fuse(lists)
-            rows = _load_messages(conn, list(fused))
-            for mid, info in fused.items():
-                r = rows.get(mid)
-                if r is None:
-                    continue
-                hits.append(Hit("message", mid, r.text, info["score"], estimate_tokens(r.text), r.created_at,
+                semantic.append(("message", vectors.nearest(store, "message", embedder.name, qvec, k, within)))
+        lists = {"lexical": _merged(*lexical)}
+        if semantic:
+            lists["vector"] = _merged(*semantic)
+        fused = _fuse(lists)
+        memories = _load_memories(conn, [i for kind, i in fused if kind == "memory"])
+        messages = _load_messages(conn, [i for kind, i in fused if kind == "message"])
+        hits: list[Hit] = []
+        for (kind, item), info in fused.items():
+            if kind == "memory" and (r := memories.get(item)) is not None:
+                bonus = WEIGHTS["importance"] * r.importance + WEIGHTS["pinned"] * bool(r.pinned)
+                info["importance"], info["pinned"] = r.importance, bool(r.pinned)
+                hits.append(Hit("memory", item, r.text, info["score"] + bonus, estimate_tokens(r.text),
+                                r.event_at or r.created_at, why=info))  # fmt: skip
+            elif kind == "message" and (r := messages.get(item)) is not None:
+                hits.append(Hit("message", item, r.text, info["score"], estimate_tokens(r.text), r.created_at,
                                 r.conversation_id, r.role, why=info))  # fmt: skip
-        if any(h.kind == "memory" for h in hits):
-            ms = s.memory_sources.c
-            ids = [h.id for h in hits if h.kind == "memory"]
-            prov: dict[int, list[int]] = {}
-            for mid, msg in conn.execute(sa.select(ms.memory_id, ms.message_id).where(ms.memory_id.in_(ids))):
-                prov.setdefault(mid, []).append(msg)
-            for h in hits:
-                if h.kind == "memory":
-                    h.source_message_ids = sorted(prov.get(h.id, []))
-    for h in hits:
-        if h.created_at:
-            age_days = max(0.0, (now - h.created_at) / 86400)
-            recency = math.exp(-age_days / RECENCY_DAYS)
-            h.score += WEIGHTS["recency"] * recency
-            h.why["recency"] = round(recency, 3)
-        h.why["score"] = round(h.score, 5)
-    hits.sort(key=lambda h: -h.score)
+        _provenance(conn, hits)
+        for h in hits:
+            if h.created_at:
+                age_days = max(0.0, (now - h.created_at) / 86400)
+                recency = math.exp(-age_days / RECENCY_DAYS)
+                h.score += WEIGHTS["recency"] * recency
+                h.why["recency"] = round(recency, 3)
+            h.why["score"] = round(h.score, 5)
+        hits.sort(key=lambda h: -h.score)
+        if replies:
+            hits = _with_replies(conn, hits)
     return pack(hits, budget_tokens, limit)
+
+
+def _provenance(conn: sa.Connection, hits: list[Hit]) -> None:
+    ids = [h.id for h in hits if h.kind == "memory"]
+    if not ids:
+        return
+    ms = s.memory_sources.c
+    prov: dict[int, list[int]] = {}
+    for mid, msg in conn.execute(sa.select(ms.memory_id, ms.message_id).where(ms.memory_id.in_(ids))):
+        prov.setdefault(mid, []).append(msg)
+    for h in hits:
+        if h.kind == "memory":
+            h.source_message_ids = sorted(prov.get(h.id, []))
+
+
+def _with_replies(conn: sa.Connection, hits: list[Hit]) -> list[Hit]:
+    """Each message hit followed by the visible message that answered it (once)."""
+    m = s.messages.c
+    asked = [h.id for h in hits if h.kind == "message"]
+    if not asked:
+        return hits
+    replies = {
+        r.parent_id: r
+        for r in conn.execute(
+            sa.select(m.id, m.parent_id, m.text, m.role, m.created_at, m.conversation_id)
+            .where(m.parent_id.in_(asked), m.visible.is_(True), m.hidden.is_(False), m.text != "")
+            .order_by(m.sibling_index.desc())
+        )
+    }
+    seen = {("message", h.id) for h in hits if h.kind == "message"}
+    out: list[Hit] = []
+    for h in hits:
+        out.append(h)
+        r = replies.get(h.id) if h.kind == "message" else None
+        if r is not None and ("message", r.id) not in seen:
+            seen.add(("message", r.id))
+            out.append(Hit("message", r.id, r.text, h.score, estimate_tokens(r.text), r.created_at,
+                           r.conversation_id, r.role, why={"reply_to": h.id, "score": h.why.get("score")}))  # fmt: skip
+    return out
 
 
 def pack(hits: list[Hit], budget_tokens: int, limit: int | None = None) -> list[Hit]:
