@@ -27,7 +27,6 @@ JSON_BUFFER = 4 << 20
 costs minutes with the default 64 KB buffer and under a second with this one."""
 
 
-
 def json_int(digits: str) -> int | float:
     """`parse_int` for the stdlib `json` fallbacks: a number as orjson reads it (an int within
     64 bits, else a float), so no int reaches the store that it cannot write, and Python's
@@ -239,3 +238,38 @@ def open_bundle(path: Path) -> Bundle:
     if not path.is_file():
         raise UnsupportedInput(f"{path} is not a regular file.")
     return Bundle(path, "file", [_file_entry(path, path.name)])
+
+
+def json_error(bundle: Bundle, entry: Entry, offset: int, exc: Exception) -> CorruptInput:
+    """The one error for a broken JSON member, naming the file and the byte offset."""
+    return CorruptInput(
+        f"{bundle.label(entry)} is not valid JSON near byte {offset:,} ({exc}).",
+        hint="The export is truncated or damaged; download it again. What was read before this point is kept.",
+        offset=offset,
+    )
+
+
+def stream_json_items(bundle: Bundle, entry: Entry, progress: Progress | None) -> Iterator[object]:
+    """The elements of a top-level JSON array (or the one top-level object), one at a time."""
+    import ijson
+
+    stream = entry.open(progress)
+    try:
+        prefix = "" if entry.head(4096).lstrip()[:1] == b"{" else "item"
+        try:
+            yield from ijson.items(stream, prefix, use_float=True, buf_size=JSON_BUFFER)
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
+            raise json_error(bundle, entry, stream.position, exc) from exc
+    finally:
+        stream.close()
+
+
+def load_json(bundle: Bundle, entry: Entry, progress: Progress | None) -> object:
+    """A small JSON member read whole (user.json, projects.json …)."""
+    import orjson
+
+    data = entry.read_bytes(progress)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise json_error(bundle, entry, exc.pos, exc) from exc

@@ -15,11 +15,10 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-import ijson
 import orjson
 
 from hearth.errors import CorruptInput
-from hearth.formats.bundle import JSON_BUFFER, Bundle, Entry, Progress
+from hearth.formats.bundle import Bundle, Entry, Progress, load_json, stream_json_items
 from hearth.records import Account, Attachment, AttachmentFile, Conversation, Feedback, Item, Message
 
 NAME = "chatgpt"
@@ -355,37 +354,6 @@ def parse_conversation(obj: Any, index: int) -> Conversation:
 # ---------------------------------------------------------------- reading a bundle
 
 
-def _json_error(bundle: Bundle, entry: Entry, offset: int, exc: Exception) -> CorruptInput:
-    return CorruptInput(
-        f"{bundle.label(entry)} is not valid JSON near byte {offset:,} ({exc}).",
-        hint="The export is truncated or damaged; download it again. What was read before this point is kept.",
-        offset=offset,
-    )
-
-
-def _iter_conversations(bundle: Bundle, entry: Entry, progress: Progress | None) -> Iterator[Any]:
-    stream = entry.open(progress)
-    try:
-        first = entry.head(4096).lstrip()[:1]
-        prefix = "" if first == b"{" else "item"
-        try:
-            yield from ijson.items(stream, prefix, use_float=True, buf_size=JSON_BUFFER)
-        except ijson.JSONError as exc:
-            raise _json_error(bundle, entry, stream.position, exc) from exc
-        except UnicodeDecodeError as exc:
-            raise _json_error(bundle, entry, stream.position, exc) from exc
-    finally:
-        stream.close()
-
-
-def _load_small_json(bundle: Bundle, entry: Entry, progress: Progress | None) -> Any:
-    data = entry.read_bytes(progress)
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise _json_error(bundle, entry, exc.pos, exc) from exc
-
-
 def _feedback(entry: dict[str, Any]) -> Feedback | None:
     rating = entry.get("rating")
     score = {"thumbsup": 1, "up": 1, "thumbsdown": -1, "down": -1}.get(str(rating).lower())
@@ -423,7 +391,7 @@ def read(bundle: Bundle, progress: Progress | None = None, warn: Callable[[str],
     conv_entries = [e for e in entries if _CONVERSATION_FILE.match(e.basename) or bundle.kind == "file"]
     index = 0
     for entry in conv_entries:
-        for obj in _iter_conversations(bundle, entry, progress):
+        for obj in stream_json_items(bundle, entry, progress):
             try:
                 yield parse_conversation(obj, index)
             except CorruptInput as exc:
@@ -437,16 +405,16 @@ def read(bundle: Bundle, progress: Progress | None = None, warn: Callable[[str],
             continue
         base = entry.basename.lower()
         if base == "conversation_asset_file_names.json":
-            mapping = _load_small_json(bundle, entry, None)
+            mapping = load_json(bundle, entry, None)
             if isinstance(mapping, dict):
                 names = {str(k): str(v) for k, v in mapping.items()}
         if base == "message_feedback.json":
-            for obj in _list(_load_small_json(bundle, entry, None)):
+            for obj in _list(load_json(bundle, entry, None)):
                 fb = _feedback(obj) if isinstance(obj, dict) else None
                 if fb:
                     yield fb
         elif base == "user.json":
-            user = _load_small_json(bundle, entry, None)
+            user = load_json(bundle, entry, None)
             if isinstance(user, dict):
                 yield Account(source_format=NAME, source_id=str(user.get("id") or "me"), raw=user)
     for entry in entries:

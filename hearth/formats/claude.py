@@ -18,11 +18,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-import ijson
-import orjson
-
 from hearth.errors import CorruptInput
-from hearth.formats.bundle import JSON_BUFFER, Bundle, Entry, Progress
+from hearth.formats.bundle import Bundle, Entry, Progress, load_json, stream_json_items
 from hearth.records import Account, Attachment, AttachmentFile, Conversation, Document, Item, Message
 
 NAME = "claude"
@@ -378,41 +375,12 @@ def _accounts(users: Any) -> Iterator[Account]:
 # ---------------------------------------------------------------- reading a bundle
 
 
-def _json_error(bundle: Bundle, entry: Entry, offset: int, exc: Exception) -> CorruptInput:
-    return CorruptInput(
-        f"{bundle.label(entry)} is not valid JSON near byte {offset:,} ({exc}).",
-        hint="The export is truncated or damaged; download it again. What was read before this point is kept.",
-        offset=offset,
-    )
-
-
-def _iter_conversations(bundle: Bundle, entry: Entry, progress: Progress | None) -> Iterator[Any]:
-    """The elements of the conversations array (or the one conversation object), one by one."""
-    stream = entry.open(progress)
-    try:
-        prefix = "" if entry.head(4096).lstrip()[:1] == b"{" else "item"
-        try:
-            yield from ijson.items(stream, prefix, use_float=True, buf_size=JSON_BUFFER)
-        except (ijson.JSONError, UnicodeDecodeError) as exc:
-            raise _json_error(bundle, entry, stream.position, exc) from exc
-    finally:
-        stream.close()
-
-
-def _load_small_json(bundle: Bundle, entry: Entry, progress: Progress | None) -> Any:
-    data = entry.read_bytes(progress)
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise _json_error(bundle, entry, exc.pos, exc) from exc
-
-
 def read(bundle: Bundle, progress: Progress | None = None, warn: Callable[[str], None] | None = None) -> Iterator[Item]:
     """Yield every conversation, then project documents, the account, and every other file."""
     conv_entries = conversation_entries(bundle)
     index = 0
     for entry in conv_entries:
-        for obj in _iter_conversations(bundle, entry, progress):
+        for obj in stream_json_items(bundle, entry, progress):
             try:
                 yield parse_conversation(obj, index)
             except CorruptInput as exc:
@@ -424,9 +392,9 @@ def read(bundle: Bundle, progress: Progress | None = None, warn: Callable[[str],
             continue
         base = entry.basename.lower()
         if base == "projects.json":
-            yield from project_documents(_load_small_json(bundle, entry, progress))
+            yield from project_documents(load_json(bundle, entry, progress))
         elif base == "users.json":
-            yield from _accounts(_load_small_json(bundle, entry, progress))
+            yield from _accounts(load_json(bundle, entry, progress))
         else:
             # memories.json and anything else: kept byte for byte so nothing is lost.
             yield AttachmentFile(source_format=NAME, path=entry.name, asset_id=None, data=entry.read_bytes(progress))
