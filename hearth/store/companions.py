@@ -55,6 +55,9 @@ def upsert_card(
     The same card again changes nothing. A companion that so far only had a name (from chats
     imported before the card) takes the card on; otherwise a new companion is created.
     """
+    from hearth.store.writer import safe_text
+
+    card.name = safe_text(card.name) or "companion"
     c = s.companions.c
     existing = conn.execute(
         sa.select(c.id).where(c.source_format == card.source_format, c.source_id == card.source_id)

@@ -9,6 +9,7 @@ written with plain executemany, with no per-row round trip.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,10 +59,12 @@ def dumps(obj: object) -> str:
     try:
         return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError:
-        # Lone surrogates (and keys orjson refuses) are the only thing real sources give us here.
-        return orjson.dumps(
-            _scrub(obj), option=orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS, default=str
-        ).decode()
+        pass
+    # Lone surrogates, keys orjson refuses, or nesting past orjson's 254 levels.
+    try:
+        return orjson.dumps(_scrub(obj), option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    except (orjson.JSONEncodeError, RecursionError):
+        return json.dumps(_scrub(obj), ensure_ascii=False, default=str)
 
 
 @dataclass
@@ -141,7 +144,7 @@ class BatchWriter:
         self._companions: dict[str, int] = {}
 
     def companion_id(self, name: str | None, source_format: str) -> int:
-        name = name or DEFAULT_NAMES.get(source_format, source_format)
+        name = safe_text(name) or DEFAULT_NAMES.get(source_format, source_format)
         if name not in self._companions:
             self._companions[name] = companion_by_name(self.conn, name)
         return self._companions[name]
@@ -250,7 +253,7 @@ class BatchWriter:
             if only is not None and m.source_id not in only:
                 continue
             mid = ids[m.source_id]
-            parent_id = ids.get(m.parent_source_id) if m.parent_source_id else None
+            parent_id = ids.get(m.parent_source_id) if m.parent_source_id is not None else None
             msg_rows.append(_message_row(m, mid, cid, parent_id, raw, c.source_format))
             if m.text and self.fts:
                 body, uni = index_columns(safe_text(m.text) or "")
@@ -309,7 +312,8 @@ class BatchWriter:
             mid, old_raw = stored[m.source_id]
             values = {"visible": m.visible, "sibling_index": m.sibling_index}
             if raw != old_raw:
-                row = _message_row(m, mid, cid, ids.get(m.parent_source_id or ""), raw, c.source_format)
+                parent = ids.get(m.parent_source_id) if m.parent_source_id is not None else None
+                row = _message_row(m, mid, cid, parent, raw, c.source_format)
                 values.update({k: v for k, v in row.items() if k not in ("id", "conversation_id", "source_id")})
                 if self.fts:
                     conn.exec_driver_sql(f"DELETE FROM {s.FTS_TABLE} WHERE rowid = ?", (mid,))
@@ -371,7 +375,7 @@ class BatchWriter:
                 companion_id=companion_id,
                 source_format=book.source_format,
                 source_id=book.source_id,
-                name=book.name,
+                name=safe_text(book.name),
                 settings=dumps(book.settings),
                 raw=dumps(book.raw),
             )
