@@ -483,3 +483,12 @@ def test_fuzzed_cards_read_or_fail_clearly(tmp_path, data, spec, garbage):
         again = read_card(path)
         assert charcard.card_to_v3(again) == charcard.card_to_v3(card)
         assert charcard.write_card_png(again) == png
+
+
+@pytest.mark.parametrize("version", ["²", "3.5.1", "x", None, 3.5, "Ⅳ", "1e400"])
+def test_odd_spec_version_is_read(version):
+    """'²'.isdigit() is True but float('²') raises: such a spec_version crashed the reader (found by fuzzing)."""
+    card, notes = charcard.normalise(charcard.V3, {"spec": charcard.V3, "spec_version": version}, {"name": "A"})
+    assert card["name"] == "A"
+    newer = any("newer than 3.0" in n for n in notes)
+    assert newer == (version in (3.5, "1e400"))

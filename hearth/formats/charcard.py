@@ -145,6 +145,14 @@ def _fix(key: str, value: Any) -> Any:
     return value if isinstance(value, (str, dict, list)) else "" if value is None else str(value)
 
 
+def _spec_number(value: Any) -> float:
+    """A card's spec_version as a number, 0 when it is not one (str.isdigit accepts '²', float does not)."""
+    try:
+        return float(str(value))
+    except ValueError:
+        return 0.0
+
+
 def normalise(spec: str, root: dict[str, Any], data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The `data` object in V3 shape (a deep copy), and notes on whatever was not as its spec says."""
     card, notes = copy.deepcopy(data), []
@@ -156,8 +164,7 @@ def normalise(spec: str, root: dict[str, Any], data: dict[str, Any]) -> tuple[di
         if key not in card and isinstance(root.get(key), str):
             card[key] = root[key]
             notes.append(f"{key} taken from the card's top level")
-    version = str(root.get("spec_version", ""))
-    if spec == V3 and version.replace(".", "", 1).isdigit() and float(version) > 3.0:
+    if spec == V3 and _spec_number(root.get("spec_version")) > 3.0:
         notes.append(f"written for card spec {root['spec_version']}, newer than 3.0; every field is kept")
     ext = card.get("extensions")
     if spec == V2 and isinstance(ext, dict) and isinstance(ext.get(V3_STASH), dict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,26 +46,59 @@ def safe_text(text: str | None) -> str | None:
         return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
-def _scrub(obj: Any) -> Any:
-    if isinstance(obj, str):
-        return safe_text(obj)
-    if isinstance(obj, dict):
-        return {safe_text(str(k)): _scrub(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_scrub(v) for v in obj]
-    return obj
+def _json_iterative(obj: Any) -> str:
+    """JSON for an object of any depth, strings scrubbed: an explicit stack instead of recursion, since
+    a hostile export can nest far past Python's recursion limit (orjson stops at 254 levels)."""
+    out: list[str] = []
+    stack: list[Any] = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Literal):
+            out.append(item.text)
+        elif isinstance(item, dict):
+            out.append("{")
+            parts: list[Any] = []
+            for n, (k, v) in enumerate(item.items()):
+                key = k if isinstance(k, str) else _json_scalar(k).strip('"')
+                parts += [_Literal(("," if n else "") + json.dumps(safe_text(key), ensure_ascii=False) + ":"), v]
+            stack.append(_Literal("}"))
+            stack.extend(reversed(parts))
+        elif isinstance(item, (list, tuple)):
+            out.append("[")
+            parts = []
+            for n, v in enumerate(item):
+                if n:
+                    parts.append(_Literal(","))
+                parts.append(v)
+            stack.append(_Literal("]"))
+            stack.extend(reversed(parts))
+        else:
+            out.append(_json_scalar(item))
+    return "".join(out)
+
+
+def _json_scalar(item: Any) -> str:
+    """One leaf as orjson writes it: NaN and infinities become null, unknown types their str()."""
+    if isinstance(item, str):
+        return json.dumps(safe_text(item), ensure_ascii=False)
+    if isinstance(item, float) and not math.isfinite(item):
+        return "null"
+    if item is None or isinstance(item, (bool, int, float)):
+        return json.dumps(item)
+    return json.dumps(safe_text(str(item)), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class _Literal:
+    text: str
 
 
 def dumps(obj: object) -> str:
     try:
         return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError:
-        pass
-    # Lone surrogates, keys orjson refuses, or nesting past orjson's 254 levels.
-    try:
-        return orjson.dumps(_scrub(obj), option=orjson.OPT_NON_STR_KEYS, default=str).decode()
-    except (orjson.JSONEncodeError, RecursionError):
-        return json.dumps(_scrub(obj), ensure_ascii=False, default=str)
+        # Lone surrogates, keys orjson refuses, or nesting past orjson's 254 levels.
+        return _json_iterative(obj)
 
 
 @dataclass
