@@ -220,6 +220,7 @@ ZH_NEG = [
 ]
 
 EN_NEG = [
+    "my boss called again. I'm kind of drained.", "my sister called today", "my mom called earlier lol",
     "Where do you live?", "Do you live in Boston?", "What's your name?", "Are you a nurse?",
     "If I lived in Paris I'd be happy", "My friend said I live like a hermit", "I'm tired", "I'm a mess",
     "I'm a big fan of you", "I'm so done", "I love you", "I like you", "I hate you", "I can't stand it",

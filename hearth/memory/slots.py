@@ -471,6 +471,8 @@ NAME_STOP = set("on in at not the a an also still just so very really crazy what
                 "new bored home done ready sure like that this it me you him her them out up down over maybe weird "
                 "old-fashioned paranoid lol haha mine yours irrelevant unimportant important secret private long boring "
                 "unusual common difficult hard easy funny stupid monday tuesday wednesday thursday friday saturday sunday "
+                "again today yesterday tonight earlier twice once every all everyone everybody someone somebody us off around "
+                "last first yet already ago now soon early late constantly nonstop "
                 "january february march april june july august september october november december".split())
 ZH_NAME_BAD = set("我你他她它们了过着醒起来去回人车饭外谁")
 
