@@ -525,3 +525,4 @@ def main() -> None:
 
 # Sub-command groups register themselves on `app` when imported.
 from hearth.cli import memory as _memory  # noqa: E402, F401
+from hearth.cli import persona as _persona  # noqa: E402, F401

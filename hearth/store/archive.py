@@ -29,11 +29,12 @@ from hearth.store.writer import BatchResult, _insert_ignore
 FORMAT = "hearth-archive"
 VERSION = 1
 _DATE = (1980, 1, 1, 0, 0, 0)
-JSON_COLUMNS = {"raw", "parts", "card", "settings", "keys"}
+JSON_COLUMNS = {"raw", "parts", "card", "settings", "keys", "persona"}
 TABLES = [
     "companions", "lorebooks", "memories", "conversations", "messages", "memory_sources",
-    "attachments", "feedback", "accounts", "documents",
+    "attachments", "feedback", "accounts", "documents", "persona_versions",
 ]  # fmt: skip
+"""Import order. A table an older archive does not have is skipped on import."""
 ROWS_PER_BATCH = 5000
 
 
@@ -114,6 +115,9 @@ def _export_rows(conn: sa.Connection) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "accounts", _plain(r, ("id",))
     for r in conn.execute(sa.select(s.documents).order_by(s.documents.c.id)).mappings():
         yield "documents", {**_plain(r, ("id", "companion_id")), "companion": slugs.get(r["companion_id"])}
+    pv = s.persona_versions.c
+    for r in conn.execute(sa.select(s.persona_versions).order_by(pv.id)).mappings():
+        yield "persona_versions", {**_plain(r, ("id", "companion_id")), "companion": slugs[r["companion_id"]]}
 
 
 def _member(name: str) -> zipfile.ZipInfo:
@@ -369,6 +373,12 @@ class _Importer:
         )
         self.result.documents_added += int(added)
 
+    def persona_versions_row(self, row: dict[str, Any]) -> None:
+        P = s.persona_versions.c
+        companion = self.companions[row.pop("companion")]
+        values = {**self._json_columns(row), "companion_id": companion}
+        self._lookup(s.persona_versions, [P.companion_id == companion, P.version == row["version"]], values)
+
 
 def _lines(bundle: Bundle, name: str, progress: Callable[[int], None] | None) -> Iterator[dict[str, Any]]:
     entry = next(e for e in bundle.entries if e.name == name)
@@ -390,6 +400,8 @@ def import_archive(store: Store, bundle: Bundle, progress: Callable[[int], None]
             data = next(e for e in bundle.entries if e.name == name).read_bytes(progress)
             conn.execute(_insert_ignore(conn, s.blobs), {"sha256": name[6:], "size_bytes": len(data), "data": data})
         for table in TABLES:
+            if f"{table}.jsonl" not in manifest["files"]:
+                continue
             rows = _lines(bundle, f"{table}.jsonl", progress)
             if table == "messages":
                 group: list[dict[str, Any]] = []

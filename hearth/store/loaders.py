@@ -166,3 +166,22 @@ def companion_card(store: Store, companion: int) -> tuple[CompanionCard, bytes |
         lorebook=lorebook,
     )
     return card, avatar
+
+
+def default_companion_id(store: Store) -> int:
+    """The companion a command means when none is named: the one talked to most recently."""
+    c, conv = s.companions.c, s.conversations.c
+    with store.engine.connect() as conn:
+        found = conn.execute(
+            sa.select(c.id)
+            .outerjoin(s.conversations, conv.companion_id == c.id)
+            .group_by(c.id)
+            .order_by(sa.func.max(sa.func.coalesce(conv.updated_at, conv.created_at, c.created_at)).desc(), c.id)
+            .limit(1)
+        ).scalar()
+    if found is None:
+        raise NotFound(
+            "There is no companion yet.",
+            hint="Import your history first (`hearth import PATH`, or `hearth import --sample` to try it).",
+        )
+    return int(found)

@@ -223,6 +223,19 @@ settings = sa.Table(
     sa.Column("value", sa.Text),
 )
 
+persona_versions = sa.Table(
+    "persona_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("companion_id", sa.Integer, sa.ForeignKey("companions.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("persona", sa.Text, nullable=False),  # hearth.persona.card.Persona as JSON
+    sa.Column("source", sa.String, nullable=False),  # "card" | "derived" | "edited" | "imported"
+    sa.Column("note", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("companion_id", "version", name="uq_persona_versions"),
+)
+
 MEMORY_FTS_TABLE = "memory_fts"
 """FTS5 table (SQLite only): rowid = memories.id, same columns and tokens as message_fts."""
 

@@ -1,0 +1,1 @@
+"""Who the companion is: the persona card, its measured style, the warmth dial."""
