@@ -76,6 +76,30 @@ def extract_memories(
     return stats
 
 
+def extract_from(store: Store, message_ids: list[int]) -> ExtractStats:
+    """Extract memories from just these messages (a new chat turn), without moving the history
+    cursor: `hearth memory extract` still reads every imported message it has not read."""
+    from hearth.memory.extract import Turn, extract, merge_duplicates
+
+    m, c = s.messages.c, s.conversations.c
+    stats = ExtractStats()
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(m.id, m.role, m.text, m.created_at, m.conversation_id, c.companion_id)
+            .join(s.conversations, c.id == m.conversation_id)
+            .where(m.id.in_(message_ids), m.role.in_(("user", "assistant")), m.text != "")
+            .order_by(m.id)
+        ).all()
+    if not rows:
+        return stats
+    turns = [Turn(r.id, r.role, r.text, r.created_at, r.conversation_id) for r in rows]
+    with store.write() as conn, conn.begin():
+        for cand in merge_duplicates(extract(turns)):
+            _store_candidate(store, conn, cand, rows[0].companion_id, stats)
+    stats.messages_read = len(rows)
+    return stats
+
+
 def _store_candidate(store: Store, conn: sa.Connection, cand, companion_id: int | None, stats: ExtractStats) -> None:
     mem = s.memories.c
     same_companion = mem.companion_id.is_(None) if companion_id is None else mem.companion_id == companion_id

@@ -262,3 +262,25 @@ def provenance(store: Store, memory_id: int) -> list[dict[str, Any]]:
     )
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def mark_used(store: Store, memory_ids: Iterable[int]) -> None:
+    """Count that these memories went into a prompt: the memory letter ranks by how often one is used."""
+    ids = list(memory_ids)
+    if not ids:
+        return
+    with store.write() as conn, conn.begin():
+        conn.execute(sa.update(s.memories).where(MEM.id.in_(ids)).values(used_count=MEM.used_count + 1))
+
+
+def pinned_memories(store: Store, companion_id: int | None) -> list[MemoryRow]:
+    """The memories the person pinned: in every prompt, whatever the conversation is about."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(*_COLUMNS)
+            .where(MEM.pinned.is_(True), MEM.enabled.is_(True), MEM.superseded_by.is_(None),
+                   sa.or_(MEM.companion_id == companion_id, MEM.companion_id.is_(None)))
+            .order_by(MEM.importance.desc(), MEM.id)
+        ).all()  # fmt: skip
+        sources = _sources(conn, [r.id for r in rows])
+    return [_row(r, sources) for r in rows]

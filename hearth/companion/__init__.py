@@ -1,0 +1,1 @@
+"""The companion: one turn from the person\x27s message to a verified, stored reply."""

@@ -1,0 +1,150 @@
+"""Prompt assembly: persona, warmth, memories and recent turns, fitted into the backend's context.
+
+Order of sacrifice when the context is small (a 135M model has 2k tokens): the reply's reserve
+and the persona core (name, voice, honesty) are never cut; then recent turns (newest kept first),
+then retrieved memories (best first), then example dialogue. Every part is recorded with its
+token count and whether it made it in, which is what `/why` shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hearth.memory.retrieve import Hit
+from hearth.persona.card import Persona
+from hearth.persona.warmth import style
+from hearth.store.chat import Turn
+
+Counter = Callable[[str], int]
+MEMORY_HEAD = {
+    "en": "Things you remember that may matter now (use them naturally):",
+    "zh": "你记得的相关往事（可能有用，不必逐条提及）：",
+}
+EXAMPLE_HEAD = {"en": "Example dialogue (for tone, do not repeat)", "zh": "对话示例（只学语气，不要照抄）"}
+
+
+@dataclass
+class Part:
+    name: str
+    tokens: int
+    included: bool
+    detail: str = ""
+
+
+@dataclass
+class Prompt:
+    messages: list[dict[str, str]]
+    parts: list[Part] = field(default_factory=list)
+    memories: list[Hit] = field(default_factory=list)
+    temperature: float = 0.7
+    top_p: float = 0.9
+
+    @property
+    def tokens(self) -> int:
+        return sum(p.tokens for p in self.parts if p.included)
+
+
+def _macros(text: str, persona: Persona, user: str) -> str:
+    """Character-card placeholders, as SillyTavern and every card editor use them."""
+    for key, value in (("{{char}}", persona.name), ("<BOT>", persona.name), ("{{user}}", user), ("<USER>", user)):
+        text = text.replace(key, value)
+    return text
+
+
+def core(persona: Persona, warmth: int, user: str, now: float | None = None) -> str:
+    """The part of the system prompt that is always there: who the companion is and how it speaks."""
+    zh = persona.language == "zh"
+    w = style(warmth, persona.language)
+    when = dt.datetime.fromtimestamp(now or dt.datetime.now().timestamp()).strftime("%Y-%m-%d %H:%M")
+    lines = [
+        persona.system_prompt.strip()
+        or (f"你是{persona.name}，正在和{user}聊天。始终以{persona.name}的身份和口吻回复。" if zh
+            else f"You are {persona.name}, talking with {user}. Always reply as {persona.name}, in your own voice."),
+    ]  # fmt: skip
+    for label_en, label_zh, text in (
+        ("About you", "关于你", persona.description), ("Personality", "性格", persona.personality),
+        ("Scenario", "情境", persona.scenario), ("How you write", "说话方式", persona.voice),
+        ("Your relationship", "你们的关系", persona.relationship),
+    ):  # fmt: skip
+        if text.strip():
+            lines.append(f"{label_zh if zh else label_en}: {text.strip()}")
+    if persona.facts:
+        lines.append(("你知道的关于对方的事" if zh else f"What you know about {user}") + ":\n"
+                     + "\n".join(f"- {f}" for f in persona.facts))  # fmt: skip
+    if persona.boundaries:
+        lines.append(("边界" if zh else "Boundaries") + ":\n" + "\n".join(f"- {b}" for b in persona.boundaries))
+    lines.append(w.instruction)
+    lines.append(f"现在是{when}。" if zh else f"It is now {when}.")
+    return _macros("\n\n".join(lines), persona, user)
+
+
+def _memory_block(hits: Sequence[Hit], persona: Persona) -> str:
+    zh = persona.language == "zh"
+    head = MEMORY_HEAD["zh" if zh else "en"]
+    rows = []
+    for h in hits:
+        when = dt.datetime.fromtimestamp(h.created_at).strftime("%Y-%m-%d") if h.created_at else ""
+        who = "" if h.kind == "memory" else ("them: " if h.role == "user" else "you: ")
+        rows.append(f"- {when + ' ' if when else ''}{who}{' '.join(h.text.split())}")
+    return head + "\n" + "\n".join(rows)
+
+
+def assemble(
+    persona: Persona,
+    user_text: str,
+    *,
+    recent: Sequence[Turn],
+    memories: Sequence[Hit],
+    context_tokens: int,
+    reply_tokens: int,
+    count: Counter,
+    warmth: int | None = None,
+    user_name: str = "you",
+    now: float | None = None,
+) -> Prompt:
+    """The messages to send: system (core + memories + examples), recent turns, the new message."""
+    w = style(persona.warmth if warmth is None else warmth, persona.language)
+    system = core(persona, w.warmth, user_name, now)
+    budget = context_tokens - reply_tokens - count(system) - count(user_text) - 8
+    parts = [Part("persona and warmth", count(system), True, f"warmth {w.warmth} ({w.band})"),
+             Part("your message", count(user_text), True)]  # fmt: skip
+    if budget < 0:
+        parts.append(Part("context", 0, False, f"over by {-budget} tokens: only the persona core fits"))
+        budget = 0
+    history: list[Turn] = []
+    history_budget = int(budget * 0.6) if memories else budget
+    used = 0
+    for t in reversed(recent):
+        cost = count(t.text) + 4
+        if used + cost > history_budget:
+            break
+        history.insert(0, t)
+        used += cost
+    parts.append(Part("recent turns", used, bool(history), f"{len(history)} of {len(recent)}"))
+    budget -= used
+    chosen: list[Hit] = []
+    mem_used = 0
+    for h in memories:
+        cost = count(h.text) + 6
+        if mem_used + cost + 20 > budget:
+            continue
+        chosen.append(h)
+        mem_used += cost
+    if chosen:
+        system += "\n\n" + _memory_block(chosen, persona)
+        mem_used = count(_memory_block(chosen, persona))
+    parts.append(Part("memories", mem_used, bool(chosen), f"{len(chosen)} of {len(memories)} retrieved"))
+    budget -= mem_used
+    example = _macros(persona.example_dialogue.strip(), persona, user_name)
+    fits = bool(example) and count(example) + 20 <= budget
+    if fits:
+        label = EXAMPLE_HEAD["zh" if persona.language == "zh" else "en"]
+        system += f"\n\n{label}:\n{example}"
+    parts.append(Part("example dialogue", count(example) if example else 0, fits))
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
+    messages += [{"role": "assistant" if t.role == "assistant" else "user", "content": t.text} for t in history]
+    messages.append({"role": "user", "content": user_text})
+    return Prompt(messages, parts, chosen, w.temperature, w.top_p)

@@ -1,0 +1,197 @@
+"""One companion turn: keep the message → remember → assemble → call → verify → store → learn.
+
+The person's message is stored before any model is called, so a failed call loses nothing.
+Fallback is explicit: only backends the person listed are tried, and a reply that came from a
+fallback (or from a model other than the one asked for) is marked, stored with both names, and
+shown — never a silent swap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from hearth.backends.base import ChatBackend, ChatResult
+from hearth.companion.prompt import Prompt, assemble
+from hearth.errors import BackendError
+from hearth.memory.consolidate import extract_from
+from hearth.memory.embed import Embedder
+from hearth.memory.retrieve import Hit, retrieve
+from hearth.persona.card import Persona
+from hearth.persona.derive import base_persona
+from hearth.store import Store, chat
+from hearth.store.memories import mark_used, pinned_memories
+
+RECENT_TURNS = 40
+REPLY_TOKENS = 512
+MEMORY_SHARE = 0.25
+"""At most this share of the context goes to retrieved memories."""
+
+
+@dataclass
+class TurnResult:
+    conversation_id: int
+    user_message_id: int
+    reply_message_id: int | None
+    text: str
+    requested_model: str
+    served_model: str | None = None
+    backend: str | None = None
+    result: ChatResult | None = None
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    """(backend, error) of every backend that failed before one answered."""
+    error: BackendError | None = None
+    prompt: Prompt | None = None
+    memories_added: int = 0
+
+    @property
+    def flagged(self) -> str | None:
+        """Why the person should look twice at this reply (None when nothing is off)."""
+        reasons = []
+        if self.failures and self.result is not None:
+            reasons.append(f"answered by fallback {self.backend} because {self.failures[0][0]} failed")
+        if self.result is not None and self.result.verification.flagged:
+            reasons.append(str(self.result.verification))
+        if self.result is not None and self.result.finish_reason == "length":
+            reasons.append("cut off at the reply length limit")
+        return "; ".join(reasons) or None
+
+
+class Companion:
+    """A companion bound to a store and the backends it may speak through."""
+
+    def __init__(
+        self,
+        store: Store,
+        companion_id: int,
+        backend: ChatBackend,
+        *,
+        fallbacks: Sequence[ChatBackend] = (),
+        warmth: int | None = None,
+        embedder: Embedder | None = None,
+        user_name: str = "you",
+        reply_tokens: int = REPLY_TOKENS,
+    ) -> None:
+        self.store = store
+        self.companion_id = companion_id
+        self.backend = backend
+        self.fallbacks = list(fallbacks)
+        self.warmth = warmth
+        self.embedder = embedder
+        self.user_name = user_name
+        self.reply_tokens = reply_tokens
+        self.last: TurnResult | None = None
+
+    @property
+    def persona(self) -> Persona:
+        return base_persona(self.store, self.companion_id)
+
+    def new_conversation(self, title: str | None = None) -> int:
+        return chat.new_conversation(self.store, self.companion_id, title, self.backend.requested_model)
+
+    def _memories(self, text: str, exclude: set[int], budget: int) -> list[Hit]:
+        pinned = [
+            Hit("memory", m.id, m.text, 1.0, self.backend.count_tokens(m.text), m.event_at or m.created_at,
+                source_message_ids=m.source_message_ids, why={"pinned": True})
+            for m in pinned_memories(self.store, self.companion_id)
+        ]  # fmt: skip
+        found = retrieve(self.store, text, budget_tokens=budget, companion_id=self.companion_id,
+                         embedder=self.embedder)  # fmt: skip
+        seen = {h.id for h in pinned}
+        keep = [h for h in found if h.id not in (exclude if h.kind == "message" else seen)]
+        return pinned + keep
+
+    def prepare(self, conversation_id: int, text: str, exclude_id: int | None = None) -> Prompt:
+        """The prompt this message would be sent with (what `/why` shows)."""
+        recent = [
+            t for t in chat.visible_path(self.store, conversation_id, RECENT_TURNS + 1)
+            if t.role in ("user", "assistant") and t.id != exclude_id
+        ]  # fmt: skip
+        context = self.backend.context_tokens
+        budget = max(64, int((context - self.reply_tokens) * MEMORY_SHARE))
+        hits = self._memories(text, {t.id for t in recent} | {exclude_id or -1}, budget)
+        return assemble(
+            self.persona, text, recent=recent, memories=hits, context_tokens=context,
+            reply_tokens=self.reply_tokens, count=self.backend.count_tokens, warmth=self.warmth,
+            user_name=self.user_name,
+        )  # fmt: skip
+
+    def turn(
+        self,
+        conversation_id: int,
+        text: str,
+        *,
+        on_delta: Callable[[str], None] | None = None,
+        seed: int | None = None,
+        timeout: float | None = None,
+    ) -> TurnResult:
+        """Answer `text` in this conversation; the message is stored whatever happens next."""
+        user_id = chat.append(self.store, conversation_id, "user", text, author_name=self.user_name
+                              if self.user_name != "you" else None)  # fmt: skip
+        prompt = self.prepare(conversation_id, text, exclude_id=user_id)
+        out = TurnResult(conversation_id, user_id, None, "", self.backend.requested_model, prompt=prompt)
+        for backend in [self.backend, *self.fallbacks]:
+            streamed: list[str] = []
+            try:
+                stream = backend.stream(prompt.messages, temperature=prompt.temperature, top_p=prompt.top_p,
+                                        max_tokens=self.reply_tokens, seed=seed, timeout=timeout)  # fmt: skip
+                for delta in stream:
+                    streamed.append(delta.text)
+                    if on_delta:
+                        on_delta(delta.text)
+                out.result = stream.result or stream.final()
+                out.backend = backend.name
+                break
+            except BackendError as exc:
+                out.failures.append((backend.name, exc.message))
+                out.error = exc
+                if streamed or exc.partial_text:  # the person saw part of a reply: keep it, do not start over
+                    partial = exc.partial_text or "".join(streamed)
+                    out.reply_message_id = self._store_partial(conversation_id, user_id, backend, partial, exc, out)
+                    out.text = partial
+                    return self._finish(out)
+        if out.result is None:
+            return self._finish(out)
+        out.error = None
+        out.text = out.result.text
+        out.served_model = out.result.served_model
+        out.reply_message_id = chat.append(
+            self.store, conversation_id, "assistant", out.text, parent_id=user_id, author_name=self.persona.name,
+            requested_model=self.backend.requested_model, served_model=out.result.served_model,
+            status="done" if out.result.finish_reason != "length" else "length", meta=self._meta(out),
+        )  # fmt: skip
+        mark_used(self.store, [h.id for h in prompt.memories if h.kind == "memory"])
+        return self._finish(out)
+
+    def _store_partial(self, conversation_id, user_id, backend, partial, exc, out) -> int:
+        return chat.append(
+            self.store, conversation_id, "assistant", partial, parent_id=user_id, author_name=self.persona.name,
+            requested_model=self.backend.requested_model, served_model=None, status="interrupted",
+            meta={**self._meta(out), "error": exc.message, "backend": backend.name},
+        )  # fmt: skip
+
+    def _finish(self, out: TurnResult) -> TurnResult:
+        out.memories_added = extract_from(self.store, [out.user_message_id]).added
+        self.last = out
+        return out
+
+    def _meta(self, out: TurnResult) -> dict[str, Any]:
+        r = out.result
+        meta: dict[str, Any] = {
+            "backend": out.backend,
+            "failures": out.failures,
+            "warmth": self.warmth if self.warmth is not None else self.persona.warmth,
+            "prompt": [asdict(p) for p in out.prompt.parts] if out.prompt else [],
+            "memories": [[h.kind, h.id] for h in out.prompt.memories] if out.prompt else [],
+            "at": time.time(),
+        }
+        if r is not None:
+            meta |= {
+                "verification": {"status": r.verification.status, "reason": r.verification.reason,
+                                 "evidence": r.verification.evidence, "likely_model": r.verification.likely_model},
+                "usage": asdict(r.usage), "finish_reason": r.finish_reason, "latency_s": round(r.latency_s, 3),
+                "time_to_first_token_s": r.time_to_first_token_s,
+            }  # fmt: skip
+        return meta

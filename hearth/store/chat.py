@@ -1,0 +1,165 @@
+"""Live conversations: the person's message is written before any model is called, so a failed
+turn never loses it; the reply is written with the model asked for and the model that answered.
+
+New chats are conversations of source format `hearth`; an imported conversation can be continued,
+its new messages hanging off its visible branch like any other reply.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from hearth.errors import NotFound
+from hearth.store import Store
+from hearth.store import schema as s
+from hearth.store.tokens import index_columns
+from hearth.store.writer import safe_text
+
+M, C = s.messages.c, s.conversations.c
+FORMAT = "hearth"
+
+
+@dataclass
+class Turn:
+    id: int
+    role: str
+    text: str
+    created_at: float | None
+    author_name: str | None = None
+    requested_model: str | None = None
+    served_model: str | None = None
+    status: str | None = None
+
+
+def new_conversation(store: Store, companion_id: int, title: str | None = None, model: str | None = None) -> int:
+    now = time.time()
+    with store.write() as conn, conn.begin():
+        return int(
+            conn.execute(
+                s.conversations.insert().values(
+                    companion_id=companion_id, source_format=FORMAT, source_id=str(uuid.uuid4()), title=title,
+                    created_at=now, updated_at=now, default_model=model, content_hash="",
+                )
+            ).inserted_primary_key[0]
+        )  # fmt: skip
+
+
+def conversation_companion(store: Store, conversation_id: int) -> int:
+    with store.engine.connect() as conn:
+        found = conn.execute(sa.select(C.companion_id).where(C.id == conversation_id)).scalar()
+    if found is None:
+        raise NotFound(f"There is no conversation {conversation_id}.", hint="`hearth conversations list` shows them.")
+    return int(found)
+
+
+def visible_path(store: Store, conversation_id: int, limit: int | None = None) -> list[Turn]:
+    """The conversation as the person last saw it (its visible branch), oldest first; the last
+    `limit` messages when given. Hidden system and tool messages are left out."""
+    q = (
+        sa.select(M.id, M.role, M.text, M.created_at, M.author_name, M.requested_model, M.served_model, M.status)
+        .where(M.conversation_id == conversation_id, M.visible.is_(True), M.hidden.is_(False), M.text != "")
+        .order_by(M.id.desc())
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return [Turn(*r) for r in reversed(rows)]
+
+
+def _leaf(conn: sa.Connection, conversation_id: int) -> int | None:
+    """The newest visible message: where the next message hangs."""
+    return conn.execute(
+        sa.select(M.id).where(M.conversation_id == conversation_id, M.visible.is_(True)).order_by(M.id.desc()).limit(1)
+    ).scalar()
+
+
+def append(
+    store: Store,
+    conversation_id: int,
+    role: str,
+    text: str,
+    *,
+    parent_id: int | None = None,
+    author_name: str | None = None,
+    requested_model: str | None = None,
+    served_model: str | None = None,
+    status: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> int:
+    """Add a message to the visible branch (after `parent_id`, else after the newest visible
+    message) and to the search index, in one transaction."""
+    now = time.time()
+    text = safe_text(text) or ""
+    with store.write() as conn, conn.begin():
+        parent = parent_id if parent_id is not None else _leaf(conn, conversation_id)
+        siblings = conn.execute(
+            sa.select(sa.func.count()).where(M.conversation_id == conversation_id, M.parent_id.is_(parent))
+            if parent is None
+            else sa.select(sa.func.count()).where(M.parent_id == parent)
+        ).scalar_one()
+        if parent is not None and siblings:  # a regeneration: the older answers stay, as hidden branches
+            _hide_below(conn, parent)
+        source_id = str(uuid.uuid4())
+        mid = int(
+            conn.execute(
+                s.messages.insert().values(
+                    conversation_id=conversation_id, source_id=source_id, parent_id=parent,
+                    sibling_index=siblings, visible=True, hidden=False, role=role, author_name=author_name,
+                    content_type="text", text=text, created_at=now, requested_model=requested_model,
+                    served_model=served_model, status=status, source_format=FORMAT,
+                    raw=orjson.dumps(meta or {}).decode(),
+                )
+            ).inserted_primary_key[0]
+        )  # fmt: skip
+        if text and conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)", (mid, *index_columns(text))
+            )
+        conn.execute(
+            sa.update(s.conversations).where(C.id == conversation_id).values(updated_at=now, current_node=source_id)
+        )
+    return mid
+
+
+def _hide_below(conn: sa.Connection, parent: int) -> None:
+    """Take the current answers to `parent` (and everything after them) off the visible branch."""
+    frontier = list(conn.execute(sa.select(M.id).where(M.parent_id == parent, M.visible.is_(True))).scalars())
+    while frontier:
+        conn.execute(sa.update(s.messages).where(M.id.in_(frontier)).values(visible=False))
+        frontier = list(conn.execute(sa.select(M.id).where(M.parent_id.in_(frontier), M.visible.is_(True))).scalars())
+
+
+def update_message(store: Store, message_id: int, **values: Any) -> None:
+    """Set columns of a message written earlier in this turn (its final text, models, status, meta)."""
+    if "meta" in values:
+        values["raw"] = orjson.dumps(values.pop("meta")).decode()
+    text = values.get("text")
+    with store.write() as conn, conn.begin():
+        conn.execute(sa.update(s.messages).where(M.id == message_id).values(**values))
+        if text is not None and conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"DELETE FROM {s.FTS_TABLE} WHERE rowid = ?", (message_id,))
+            if text:
+                conn.exec_driver_sql(
+                    f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
+                    (message_id, *index_columns(safe_text(text) or "")),
+                )
+
+
+def message_meta(store: Store, message_id: int) -> dict[str, Any]:
+    with store.engine.connect() as conn:
+        raw = conn.execute(sa.select(M.raw).where(M.id == message_id)).scalar()
+    return orjson.loads(raw) if raw else {}
+
+
+def latest_conversation(store: Store, companion_id: int) -> int | None:
+    with store.engine.connect() as conn:
+        return conn.execute(
+            sa.select(C.id).where(C.companion_id == companion_id).order_by(C.updated_at.desc(), C.id.desc()).limit(1)
+        ).scalar()
