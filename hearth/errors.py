@@ -42,3 +42,69 @@ class StoreError(HearthError):
 
 class NotFound(HearthError):
     """A conversation, message or other record asked for by id does not exist."""
+
+
+class BackendError(HearthError):
+    """A chat backend could not produce a reply (or not all of it).
+
+    `partial_text` keeps whatever arrived before the failure so a caller can store or show it:
+    nothing the model already said is lost. `status` is the HTTP status when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        backend: str | None = None,
+        partial_text: str = "",
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.backend = backend
+        self.partial_text = partial_text
+        self.status = status
+
+
+class BackendConfigError(BackendError):
+    """A named backend is unknown, incomplete, or lacks its key or its installed parts."""
+
+
+class BackendUnreachable(BackendError):
+    """Nothing answered at the backend's address."""
+
+
+class BackendAuthError(BackendError):
+    """The server refused the API key (401/403)."""
+
+
+class BackendModelNotFound(BackendError):
+    """The server does not know the model (or the endpoint) asked for."""
+
+
+class BackendTimeout(BackendError):
+    """The server stopped answering for longer than the timeout."""
+
+
+class BackendRateLimited(BackendError):
+    """The server asked hearth to slow down (429)."""
+
+    def __init__(self, message: str, hint: str | None = None, *, retry_after: float | None = None, **kw) -> None:
+        super().__init__(message, hint, **kw)
+        self.retry_after = retry_after
+
+
+class BackendServerError(BackendError):
+    """The server failed on its side (5xx, overloaded)."""
+
+
+class BackendRequestRejected(BackendError):
+    """The server rejected the request as invalid (400/422): too long a prompt, a bad parameter."""
+
+
+class BackendStreamBroken(BackendError):
+    """The connection dropped in the middle of a reply; `partial_text` has what arrived."""
+
+
+class BackendBadResponse(BackendError):
+    """The server answered something that is not the API it claims to speak."""

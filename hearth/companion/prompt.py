@@ -23,6 +23,10 @@ MEMORY_HEAD = {
     "en": "Things you remember that may matter now (use them naturally):",
     "zh": "你记得的相关往事（可能有用，不必逐条提及）：",
 }
+CLIENT_HEAD = {
+    "en": "Instructions from the app the person is using (follow them unless they conflict with the above):",
+    "zh": "对方所用应用的附加说明（与以上内容不冲突时遵循）：",
+}
 EXAMPLE_HEAD = {"en": "Example dialogue (for tone, do not repeat)", "zh": "对话示例（只学语气，不要照抄）"}
 
 
@@ -104,10 +108,13 @@ def assemble(
     warmth: int | None = None,
     user_name: str = "you",
     now: float | None = None,
+    client_system: str = "",
 ) -> Prompt:
     """The messages to send: system (core + memories + examples), recent turns, the new message."""
     w = style(persona.warmth if warmth is None else warmth, persona.language)
     system = core(persona, w.warmth, user_name, now)
+    if client_system.strip():
+        system += "\n\n" + CLIENT_HEAD["zh" if persona.language == "zh" else "en"] + "\n" + client_system.strip()
     budget = context_tokens - reply_tokens - count(system) - count(user_text) - 8
     parts = [Part("persona and warmth", count(system), True, f"warmth {w.warmth} ({w.band})"),
              Part("your message", count(user_text), True)]  # fmt: skip

@@ -103,11 +103,13 @@ class Companion:
         keep = [h for h in found if h.id not in (exclude if h.kind == "message" else seen)]
         return pinned + keep
 
-    def prepare(self, conversation_id: int, text: str, exclude_id: int | None = None) -> Prompt:
+    def prepare(
+        self, conversation_id: int, text: str, exclude_id: int | None = None, client_system: str = ""
+    ) -> Prompt:
         """The prompt this message would be sent with (what `/why` shows)."""
         recent = [
-            t for t in chat.visible_path(self.store, conversation_id, RECENT_TURNS + 1)
-            if t.role in ("user", "assistant") and t.id != exclude_id
+            t for t in chat.visible_path(self.store, conversation_id, RECENT_TURNS, before=exclude_id)
+            if t.role in ("user", "assistant")
         ]  # fmt: skip
         context = self.backend.context_tokens
         budget = max(64, int((context - self.reply_tokens) * MEMORY_SHARE))
@@ -115,7 +117,7 @@ class Companion:
         return assemble(
             self.persona, text, recent=recent, memories=hits, context_tokens=context,
             reply_tokens=self.reply_tokens, count=self.backend.count_tokens, warmth=self.warmth,
-            user_name=self.user_name,
+            user_name=self.user_name, client_system=client_system,
         )  # fmt: skip
 
     def turn(
@@ -123,14 +125,31 @@ class Companion:
         conversation_id: int,
         text: str,
         *,
+        parent_id: int | None = None,
         on_delta: Callable[[str], None] | None = None,
         seed: int | None = None,
         timeout: float | None = None,
+        client_system: str = "",
     ) -> TurnResult:
         """Answer `text` in this conversation; the message is stored whatever happens next."""
-        user_id = chat.append(self.store, conversation_id, "user", text, author_name=self.user_name
-                              if self.user_name != "you" else None)  # fmt: skip
-        prompt = self.prepare(conversation_id, text, exclude_id=user_id)
+        user_id = chat.append(self.store, conversation_id, "user", text, parent_id=parent_id,
+                              author_name=self.user_name if self.user_name != "you" else None)  # fmt: skip
+        return self.reply_to(conversation_id, user_id, text, on_delta=on_delta, seed=seed, timeout=timeout,
+                             client_system=client_system)  # fmt: skip
+
+    def reply_to(
+        self,
+        conversation_id: int,
+        user_id: int,
+        text: str,
+        *,
+        on_delta: Callable[[str], None] | None = None,
+        seed: int | None = None,
+        timeout: float | None = None,
+        client_system: str = "",
+    ) -> TurnResult:
+        """Answer a stored message (a new turn, or a regeneration: older answers stay as branches)."""
+        prompt = self.prepare(conversation_id, text, exclude_id=user_id, client_system=client_system)
         out = TurnResult(conversation_id, user_id, None, "", self.backend.requested_model, prompt=prompt)
         for backend in [self.backend, *self.fallbacks]:
             streamed: list[str] = []

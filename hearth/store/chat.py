@@ -58,14 +58,17 @@ def conversation_companion(store: Store, conversation_id: int) -> int:
     return int(found)
 
 
-def visible_path(store: Store, conversation_id: int, limit: int | None = None) -> list[Turn]:
+def visible_path(store: Store, conversation_id: int, limit: int | None = None, before: int | None = None) -> list[Turn]:
     """The conversation as the person last saw it (its visible branch), oldest first; the last
-    `limit` messages when given. Hidden system and tool messages are left out."""
+    `limit` messages (before message id `before`) when given. Hidden system and tool messages are
+    left out."""
     q = (
         sa.select(M.id, M.role, M.text, M.created_at, M.author_name, M.requested_model, M.served_model, M.status)
         .where(M.conversation_id == conversation_id, M.visible.is_(True), M.hidden.is_(False), M.text != "")
         .order_by(M.id.desc())
     )
+    if before is not None:
+        q = q.where(M.id < before)
     if limit is not None:
         q = q.limit(limit)
     with store.engine.connect() as conn:
@@ -158,8 +161,24 @@ def message_meta(store: Store, message_id: int) -> dict[str, Any]:
     return orjson.loads(raw) if raw else {}
 
 
-def latest_conversation(store: Store, companion_id: int) -> int | None:
+def latest_conversation(store: Store, companion_id: int, native_only: bool = False) -> int | None:
+    """The conversation with this companion that moved last (only chats started in hearth when
+    `native_only`: an imported conversation is continued only when the person asks)."""
+    q = sa.select(C.id).where(C.companion_id == companion_id)
+    if native_only:
+        q = q.where(C.source_format == FORMAT)
     with store.engine.connect() as conn:
-        return conn.execute(
-            sa.select(C.id).where(C.companion_id == companion_id).order_by(C.updated_at.desc(), C.id.desc()).limit(1)
-        ).scalar()
+        return conn.execute(q.order_by(C.updated_at.desc(), C.id.desc()).limit(1)).scalar()
+
+
+def recent_conversations(store: Store, companion_id: int, limit: int) -> list[int]:
+    """The companion's chats started in hearth (or by a client through it), most recent first."""
+    with store.engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(C.id)
+                .where(C.companion_id == companion_id, C.source_format == FORMAT)
+                .order_by(C.updated_at.desc(), C.id.desc())
+                .limit(limit)
+            ).scalars()
+        )
