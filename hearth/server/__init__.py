@@ -1,0 +1,1 @@
+"""`hearth serve`: web UI and OpenAI-compatible proxy; route handlers translate, `companion/` works."""

@@ -1,0 +1,67 @@
+"""What the server's routes share: the store, the backends (built once, one turn at a time each),
+and how a companion is put together for a request."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from hearth.backends.base import ChatBackend
+from hearth.companion.turn import REPLY_TOKENS, Companion
+from hearth.store import Store
+from hearth.store.loaders import companion_id, companions
+
+BackendFactory = Callable[[str | None], ChatBackend]
+
+
+class Hub:
+    def __init__(
+        self,
+        store: Store,
+        make_backend: BackendFactory,
+        *,
+        backend: str | None = None,
+        fallbacks: list[str] | None = None,
+        configured: Callable[[], list[tuple[str, str]]] | None = None,
+    ) -> None:
+        self.store = store
+        self._make = make_backend
+        self.default = backend
+        self.fallbacks = fallbacks or []
+        self._configured = configured or (lambda: [])
+        self._backends: dict[str | None, ChatBackend] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def backend(self, name: str | None = None) -> ChatBackend:
+        """The named backend (default: the server's), built on first use and kept."""
+        name = name or self.default
+        with self._guard:
+            if name not in self._backends:
+                self._backends[name] = self._make(name)
+            return self._backends[name]
+
+    def backend_lock(self, backend: ChatBackend) -> threading.Lock:
+        """One reply at a time per backend: a local model is not safe to run twice at once, and a
+        person's own server is better served in order than overloaded."""
+        with self._guard:
+            return self._locks.setdefault(backend.name, threading.Lock())
+
+    def backend_models(self) -> list[tuple[str, str]]:
+        return self._configured()
+
+    def default_model_label(self) -> str:
+        return self.backend().requested_model
+
+    def companions(self) -> list[dict[str, Any]]:
+        return companions(self.store)
+
+    def companion_id(self, slug_or_name: str) -> int:
+        return companion_id(self.store, slug_or_name)
+
+    def companion(self, cid: int, *, warmth: int | None = None, max_tokens: int | None = None) -> Companion:
+        return Companion(
+            self.store, cid, self.backend(), fallbacks=[self.backend(f) for f in self.fallbacks], warmth=warmth,
+            reply_tokens=int(max_tokens) if max_tokens else REPLY_TOKENS,
+        )  # fmt: skip

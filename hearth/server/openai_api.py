@@ -1,0 +1,249 @@
+"""The OpenAI wire format for `hearth serve`: models list, chat completions (JSON and SSE), errors.
+
+A request for `hearth/<companion>` goes through the companion turn (persona and memory in, reply
+stored, memory updated, served model verified); the `model` field and the `x-hearth-served-model`
+header say which model really answered. A request for `backend/<name>` passes straight through to
+that backend (nothing stored). Route handlers only translate; the work is in `companion/`.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from hearth.companion.reconcile import BadRequest, plan
+from hearth.companion.turn import TurnResult
+from hearth.errors import BackendError, HearthError, NotFound
+
+router = APIRouter()
+COMPANION_PREFIX = "hearth/"
+BACKEND_PREFIX = "backend/"
+
+
+def error(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None,
+          headers: dict[str, str] | None = None) -> JSONResponse:  # fmt: skip
+    """OpenAI's error body, which every client already knows how to show."""
+    return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}}, status, headers)
+
+
+@router.get("/v1/models")
+def list_models(request: Request) -> dict[str, Any]:
+    hub = request.app.state.hub
+    now = int(time.time())
+    data = [{"id": COMPANION_PREFIX + c["slug"], "object": "model", "created": now, "owned_by": "hearth",
+             "name": c["name"]} for c in hub.companions()]  # fmt: skip
+    data += [{"id": BACKEND_PREFIX + name, "object": "model", "created": now, "owned_by": "hearth-backend",
+              "name": model} for name, model in hub.backend_models()]  # fmt: skip
+    return {"object": "list", "data": data}
+
+
+def _body_error(body: Any) -> JSONResponse | None:
+    if not isinstance(body, dict):
+        return error(400, "The request body must be a JSON object.")
+    if not isinstance(body.get("model"), str):
+        return error(400, "The request needs a `model` (see GET /v1/models).")
+    if not isinstance(body.get("messages"), list):
+        return error(400, "The request needs `messages`, a list.")
+    return None
+
+
+@router.post("/v1/chat/completions")
+async def chat_completions(request: Request):
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error(400, "The request body is not valid JSON.")
+    if (bad := _body_error(body)) is not None:
+        return bad
+    hub = request.app.state.hub
+    model: str = body["model"]
+    try:
+        if model.startswith(BACKEND_PREFIX):
+            return _passthrough(hub, body)
+        companion_id = hub.companion_id(model.removeprefix(COMPANION_PREFIX))
+        p = plan(hub.store, companion_id, body["messages"])
+    except NotFound as exc:
+        return error(404, f"{exc.message} Models are listed at GET /v1/models.", code="model_not_found")
+    except BadRequest as exc:
+        return error(400, exc.message)
+    options = {
+        "seed": body.get("seed"),
+        "warmth": _warmth(body),
+        "max_tokens": body.get("max_completion_tokens") or body.get("max_tokens"),
+    }
+    run = _Run(hub, companion_id, p, options)
+    if body.get("stream"):
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        return StreamingResponse(_sse(run, include_usage), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache", "x-accel-buffering": "no",
+                                          "x-hearth-conversation": str(p.conversation_id)})  # fmt: skip
+    result = await _in_thread(run.execute)
+    return _completion_response(run, result)
+
+
+def _warmth(body: dict[str, Any]) -> int | None:
+    extra = body.get("hearth") or body.get("metadata") or {}
+    value = extra.get("warmth") if isinstance(extra, dict) else None
+    try:
+        return None if value is None else max(0, min(100, int(value)))
+    except (TypeError, ValueError):
+        return None
+
+
+async def _in_thread(fn):
+    import anyio
+
+    return await anyio.to_thread.run_sync(fn)
+
+
+class _Run:
+    """One companion turn run for a request, in a worker thread, its deltas handed over a queue."""
+
+    def __init__(self, hub, companion_id: int, p, options: dict[str, Any]) -> None:
+        self.hub, self.companion_id, self.plan, self.options = hub, companion_id, p, options
+        self.id = "chatcmpl-hearth-" + uuid.uuid4().hex[:24]
+        self.created = int(time.time())
+        self.deltas: queue.Queue[str | None] = queue.Queue()
+        self.result: TurnResult | None = None
+
+    def execute(self) -> TurnResult:
+        comp = self.hub.companion(self.companion_id, warmth=self.options["warmth"],
+                                  max_tokens=self.options["max_tokens"])  # fmt: skip
+        p = self.plan
+        with self.hub.backend_lock(comp.backend):
+            try:
+                if p.user_message_id is not None:
+                    r = comp.reply_to(p.conversation_id, p.user_message_id, p.text, on_delta=self.deltas.put,
+                                      seed=self.options["seed"], client_system=p.client_system)  # fmt: skip
+                else:
+                    r = comp.turn(p.conversation_id, p.text, parent_id=p.parent_id, on_delta=self.deltas.put,
+                                  seed=self.options["seed"], client_system=p.client_system)  # fmt: skip
+            finally:
+                self.deltas.put(None)
+        self.result = r
+        return r
+
+    def start(self) -> None:
+        threading.Thread(target=self._safe, daemon=True).start()
+
+    def _safe(self) -> None:
+        try:
+            self.execute()
+        except Exception as exc:  # a bug: the stream must still end, with the error, not hang
+            self.result = TurnResult(self.plan.conversation_id, -1, None, "", "", error=BackendError(repr(exc)))
+            self.deltas.put(None)
+
+
+def _headers(r: TurnResult) -> dict[str, str]:
+    h = {"x-hearth-conversation": str(r.conversation_id), "x-hearth-requested-model": r.requested_model}
+    if r.served_model:
+        h["x-hearth-served-model"] = r.served_model
+    if r.result is not None:
+        h["x-hearth-verification"] = r.result.verification.status
+    if r.flagged:
+        h["x-hearth-flag"] = r.flagged.encode("ascii", "replace").decode()[:500]
+    return h
+
+
+def _hearth_extra(r: TurnResult) -> dict[str, Any]:
+    v = r.result.verification if r.result else None
+    return {"conversation_id": r.conversation_id, "message_id": r.reply_message_id, "backend": r.backend,
+            "requested_model": r.requested_model, "served_model": r.served_model,
+            "verification": {"status": v.status, "reason": v.reason} if v else None, "flag": r.flagged}  # fmt: skip
+
+
+def _usage(r: TurnResult) -> dict[str, int]:
+    u = r.result.usage if r.result else None
+    if u is None:
+        return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "total_tokens": u.total_tokens}
+
+
+def _failure(r: TurnResult) -> JSONResponse:
+    exc = r.error
+    status = getattr(exc, "status", None)
+    msg = f"{exc.message} The person's message is saved in conversation {r.conversation_id}."
+    return error(504 if "Timeout" in type(exc).__name__ else 502 if status is None or status < 500 else status,
+                 msg, "upstream_error", type(exc).__name__, _headers(r))  # fmt: skip
+
+
+def _completion_response(run: _Run, r: TurnResult) -> JSONResponse:
+    if r.result is None and not r.text:
+        return _failure(r)
+    finish = r.result.finish_reason if r.result else "error"
+    body = {
+        "id": run.id, "object": "chat.completion", "created": run.created,
+        "model": r.served_model or r.requested_model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": r.text}, "finish_reason": finish,
+                     "logprobs": None}],
+        "usage": _usage(r), "system_fingerprint": None, "hearth": _hearth_extra(r),
+    }  # fmt: skip
+    return JSONResponse(body, headers=_headers(r))
+
+
+def _chunk(run: _Run, model: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+    body = {"id": run.id, "object": "chat.completion.chunk", "created": run.created, "model": model,
+            "system_fingerprint": None, "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
+                                                     "logprobs": None}], **extra}  # fmt: skip
+    return _event(body)
+
+
+def _event(obj: dict[str, Any]) -> str:
+    return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
+
+
+def _sse(run: _Run, include_usage: bool) -> Iterator[str]:
+    """Server-sent events as OpenAI sends them: role first, content deltas, a finish chunk, [DONE].
+    The served model is only known at the end, so chunks carry the backend's model name until the
+    last chunk, which carries the model that really answered (and hearth's verification)."""
+    run.start()
+    model = run.hub.default_model_label()
+    yield _chunk(run, model, {"role": "assistant", "content": ""})
+    while (text := run.deltas.get()) is not None:
+        yield _chunk(run, model, {"content": text})
+    r = run.result
+    if r.result is None and not r.text:
+        exc = r.error
+        message = f"{exc.message} The person's message is saved in conversation {r.conversation_id}."
+        yield _event({"error": {"message": message, "type": "upstream_error", "code": type(exc).__name__}})
+        yield "data: [DONE]\n\n"
+        return
+    served = r.served_model or model
+    extra: dict[str, Any] = {"hearth": _hearth_extra(r)}
+    if include_usage:
+        yield _chunk(run, served, {}, r.result.finish_reason if r.result else "error", **extra)
+        yield _event({"id": run.id, "object": "chat.completion.chunk", "created": run.created, "model": served,
+                      "choices": [], "usage": _usage(r)})  # fmt: skip
+    else:
+        yield _chunk(run, served, {}, r.result.finish_reason if r.result else "error", usage=_usage(r), **extra)
+    yield "data: [DONE]\n\n"
+
+
+def _passthrough(hub, body: dict[str, Any]) -> JSONResponse:
+    """A backend's own model, straight through: no persona, no memory, nothing stored."""
+    name = body["model"].removeprefix(BACKEND_PREFIX)
+    backend = hub.backend(name)
+    try:
+        with hub.backend_lock(backend):
+            result = backend.complete([{"role": m["role"], "content": m["content"]} for m in body["messages"]],
+                                      temperature=body.get("temperature"), max_tokens=body.get("max_tokens"),
+                                      seed=body.get("seed"))  # fmt: skip
+    except HearthError as exc:
+        return error(502, exc.message, "upstream_error")
+    return JSONResponse({
+        "id": "chatcmpl-hearth-" + uuid.uuid4().hex[:24], "object": "chat.completion", "created": int(time.time()),
+        "model": result.served_model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text},
+                     "finish_reason": result.finish_reason, "logprobs": None}],
+        "usage": {"prompt_tokens": result.usage.prompt_tokens, "completion_tokens": result.usage.completion_tokens,
+                  "total_tokens": result.usage.total_tokens},
+    }, headers={"x-hearth-served-model": result.served_model,
+                "x-hearth-verification": result.verification.status})  # fmt: skip
