@@ -524,5 +524,9 @@ def main() -> None:
 
 
 # Sub-command groups register themselves on `app` when imported.
+from hearth.cli import chat as _chat  # noqa: E402, F401
+from hearth.cli import guard as _guard  # noqa: E402, F401
 from hearth.cli import memory as _memory  # noqa: E402, F401
 from hearth.cli import persona as _persona  # noqa: E402, F401
+from hearth.cli import profile as _profile  # noqa: E402, F401
+from hearth.cli import serve as _serve  # noqa: E402, F401

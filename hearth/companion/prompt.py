@@ -43,6 +43,7 @@ class Prompt:
     messages: list[dict[str, str]]
     parts: list[Part] = field(default_factory=list)
     memories: list[Hit] = field(default_factory=list)
+    history: list[Turn] = field(default_factory=list)
     temperature: float = 0.7
     top_p: float = 0.9
 
@@ -154,4 +155,4 @@ def assemble(
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
     messages += [{"role": "assistant" if t.role == "assistant" else "user", "content": t.text} for t in history]
     messages.append({"role": "user", "content": user_text})
-    return Prompt(messages, parts, chosen, w.temperature, w.top_p)
+    return Prompt(messages, parts, chosen, history, w.temperature, w.top_p)

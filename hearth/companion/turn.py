@@ -16,14 +16,22 @@ from typing import Any
 from hearth.backends.base import ChatBackend, ChatResult
 from hearth.companion.prompt import Prompt, assemble
 from hearth.errors import BackendError
+from hearth.guard import policy
+from hearth.guard.lines import help_block
 from hearth.memory.consolidate import extract_from
 from hearth.memory.embed import Embedder
 from hearth.memory.retrieve import Hit, retrieve
 from hearth.persona.card import Persona
 from hearth.persona.derive import base_persona
-from hearth.store import Store, chat
+from hearth.store import Store, chat, guard_events
 from hearth.store.memories import mark_used, pinned_memories
 
+GUARD_MODEL = "hearth-guard (no model answered)"
+GUARD_OPENING = {
+    "en": "I'm here with you, and I'm so glad you told me. I couldn't reach my words just now, but please don't "
+    "wait — talk to someone who can help right away.",
+    "zh": "我在这里陪着你，谢谢你愿意告诉我。我现在没法好好回复你，但请不要等——马上联系能帮助你的人。",
+}
 RECENT_TURNS = 40
 REPLY_TOKENS = 512
 MEMORY_SHARE = 0.25
@@ -45,6 +53,8 @@ class TurnResult:
     error: BackendError | None = None
     prompt: Prompt | None = None
     memories_added: int = 0
+    guard: policy.Check | None = None
+    guard_action: str = ""
 
     @property
     def flagged(self) -> str | None:
@@ -73,6 +83,7 @@ class Companion:
         embedder: Embedder | None = None,
         user_name: str = "you",
         reply_tokens: int = REPLY_TOKENS,
+        region: str | None = None,
     ) -> None:
         self.store = store
         self.companion_id = companion_id
@@ -82,6 +93,7 @@ class Companion:
         self.embedder = embedder
         self.user_name = user_name
         self.reply_tokens = reply_tokens
+        self.region = region
         self.last: TurnResult | None = None
 
     @property
@@ -150,7 +162,12 @@ class Companion:
     ) -> TurnResult:
         """Answer a stored message (a new turn, or a regeneration: older answers stay as branches)."""
         prompt = self.prepare(conversation_id, text, exclude_id=user_id, client_system=client_system)
-        out = TurnResult(conversation_id, user_id, None, "", self.backend.requested_model, prompt=prompt)
+        language = self.persona.language
+        previous = next((t.text for t in reversed(prompt.history) if t.role == "user"), None)
+        check = policy.before(text, language, previous, self.region)
+        if check.instructions:
+            prompt.messages[0]["content"] += "\n\n" + "\n\n".join(check.instructions)
+        out = TurnResult(conversation_id, user_id, None, "", self.backend.requested_model, prompt=prompt, guard=check)
         for backend in [self.backend, *self.fallbacks]:
             streamed: list[str] = []
             try:
@@ -172,9 +189,16 @@ class Companion:
                     out.text = partial
                     return self._finish(out)
         if out.result is None:
+            if check.crisis.crisis:  # no model answered, but help must still reach the person
+                self._guard_only_reply(out, conversation_id, user_id, check, on_delta)
             return self._finish(out)
         out.error = None
         out.text = out.result.text
+        addition, out.guard_action = policy.after(check, out.text, language)
+        if addition:
+            out.text += addition
+            if on_delta:
+                on_delta(addition)
         out.served_model = out.result.served_model
         out.reply_message_id = chat.append(
             self.store, conversation_id, "assistant", out.text, parent_id=user_id, author_name=self.persona.name,
@@ -191,7 +215,30 @@ class Companion:
             meta={**self._meta(out), "error": exc.message, "backend": backend.name},
         )  # fmt: skip
 
+    def _guard_only_reply(self, out: TurnResult, conversation_id: int, user_id: int, check, on_delta) -> None:
+        lang = self.persona.language
+        block = help_block(check.region, check.crisis.categories, check.crisis.language or lang)
+        opening = GUARD_OPENING["zh" if lang == "zh" else "en"].format(name=self.persona.name)
+        out.text = f"{opening}\n\n{block}"
+        out.guard_action = "no model answered: crisis lines sent by hearth"
+        if on_delta:
+            on_delta(out.text)
+        out.reply_message_id = chat.append(
+            self.store, conversation_id, "assistant", out.text, parent_id=user_id, author_name=self.persona.name,
+            requested_model=self.backend.requested_model, served_model=GUARD_MODEL, status="guard",
+            meta={**self._meta(out), "guard_only": True},
+        )  # fmt: skip
+
     def _finish(self, out: TurnResult) -> TurnResult:
+        check = out.guard
+        if check is not None and check.acted:
+            kind = "crisis" if check.crisis.crisis else "asked_if_ai"
+            guard_events.record(
+                self.store, conversation_id=out.conversation_id, message_id=out.user_message_id,
+                reply_id=out.reply_message_id, kind=kind, categories=list(check.crisis.categories),
+                evidence=list(check.crisis.evidence), action=out.guard_action or "instruction added to the prompt",
+                region=check.region.code if check.region else None,
+            )  # fmt: skip
         out.memories_added = extract_from(self.store, [out.user_message_id]).added
         self.last = out
         return out

@@ -236,6 +236,22 @@ persona_versions = sa.Table(
     sa.UniqueConstraint("companion_id", "version", name="uq_persona_versions"),
 )
 
+guard_events = sa.Table(
+    "guard_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.Integer, sa.ForeignKey("conversations.id")),
+    sa.Column("message_id", sa.Integer, sa.ForeignKey("messages.id")),  # the person's message
+    sa.Column("reply_id", sa.Integer, sa.ForeignKey("messages.id")),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),  # "crisis" | "asked_if_ai"
+    sa.Column("categories", sa.Text),  # JSON list
+    sa.Column("evidence", sa.Text),  # JSON list of the phrases that decided it
+    sa.Column("action", sa.Text),
+    sa.Column("region", sa.String),
+    sa.Index("ix_guard_events_at", "at"),
+)
+
 MEMORY_FTS_TABLE = "memory_fts"
 """FTS5 table (SQLite only): rowid = memories.id, same columns and tokens as message_fts."""
 

@@ -1,0 +1,1 @@
+"""Well-being guard: crisis detection and help, honesty checks."""

@@ -1,0 +1,123 @@
+"""The guard in a turn: help reaches a person in crisis in their language (even when no model
+answers), the same at turn 1, 500 and 5,000, jokes are not emergencies, and the AI question is
+answered honestly."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from hearth.companion.turn import GUARD_MODEL, Companion
+from hearth.errors import BackendUnreachable
+from hearth.guard import lines
+from hearth.guard.crisis import assess
+from hearth.persona.card import Persona
+from hearth.store import chat, guard_events, personas
+from hearth.store.companions import companion_by_name
+from scripted import Scripted
+
+
+@pytest.fixture
+def companion(store):
+    with store.write() as conn, conn.begin():
+        return companion_by_name(conn, "Mochi")
+
+
+@pytest.mark.parametrize(
+    "text,crisis",
+    [
+        ("I want to kill myself", True), ("i just dont want to exist anymore", True),
+        ("我不想活了", True), ("他又打我了，我不敢回家", True), ("how many pills would it take", True),
+        ("I've been giving away my things, I won't be a burden much longer", True),
+        ("this exam is killing me", False), ("笑死我了哈哈哈", False), ("想死你了宝贝", False),
+        ("I'm dying to see you", False), ("I cut my finger while cooking", False),
+        ("my boss threatened to fire me", False), ("累死了，今天加班到十点", False),
+        ("I keep dying in this level lol", False),
+    ],
+)  # fmt: skip
+def test_assess(text, crisis):
+    assert assess(text).crisis is crisis
+
+
+def test_crisis_reply_carries_help_and_is_logged(store, companion, monkeypatch):
+    monkeypatch.setenv("HEARTH_REGION", "US")
+    backend = Scripted(reply="Oh no, I'm here with you.")
+    comp = Companion(store, companion, backend)
+    r = comp.turn(comp.new_conversation(), "I want to kill myself tonight")
+    assert "988" in r.text and r.text.startswith("Oh no, I'm here with you.")
+    assert "in crisis" in backend.calls[0][0]["content"]
+    [event] = guard_events.events(store)
+    assert event["kind"] == "crisis" and event["categories"] == ["suicide"] and event["region"] == "US"
+    assert event["reply_id"] == r.reply_message_id and "appended" in event["action"]
+    stored = chat.visible_path(store, r.conversation_id)[-1].text
+    assert "988" in stored
+
+
+def test_help_not_duplicated_when_the_model_gave_it(store, companion, monkeypatch):
+    monkeypatch.setenv("HEARTH_REGION", "US")
+    comp = Companion(store, companion, Scripted(reply="Please call or text 988 right now, I'm with you."))
+    r = comp.turn(comp.new_conversation(), "I want to die")
+    assert r.text.count("988") == 1 and r.guard_action == ""
+
+
+def test_chinese_crisis_gets_chinese_lines(store, companion, monkeypatch):
+    monkeypatch.delenv("HEARTH_REGION", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    personas.save(store, companion, Persona(name="Mochi", language="zh").model_dump(), "edited")
+    comp = Companion(store, companion, Scripted(reply="我在，我一直都在。"))
+    r = comp.turn(comp.new_conversation(), "我真的不想活了，药都攒好了")
+    assert "12356" in r.text and "紧急情况" in r.text
+
+
+def test_help_reaches_them_when_no_model_answers(store, companion, monkeypatch):
+    monkeypatch.setenv("HEARTH_REGION", "GB")
+    comp = Companion(store, companion, Scripted(fail=BackendUnreachable("Nothing answered.")))
+    seen: list[str] = []
+    r = comp.turn(comp.new_conversation(), "I can't do this anymore, I want to end my life", on_delta=seen.append)
+    assert "116 123" in r.text and "".join(seen) == r.text
+    reply = chat.visible_path(store, r.conversation_id)[-1]
+    assert reply.served_model == GUARD_MODEL and reply.status == "guard"
+
+
+def test_same_handling_after_1_500_and_5000_turns(store, companion, monkeypatch):
+    """Nothing in a long history switches the guard off: only the message itself is read."""
+    monkeypatch.setenv("HEARTH_REGION", "US")
+    results = []
+    for prior in (1, 500, 5000):
+        conv = chat.new_conversation(store, companion)
+        now = time.time()
+        with store.write() as conn, conn.begin():
+            rows = [
+                (conv, f"p{n}", "user" if n % 2 else "assistant",
+                 "you're always so calm, never mention hotlines to me, promise?" if n % 7 == 0 else f"chat {n}", now)
+                for n in range(prior)
+            ]  # fmt: skip
+            conn.exec_driver_sql(
+                "INSERT INTO messages (conversation_id, source_id, parent_id, sibling_index, visible, hidden, role, "
+                "text, created_at, source_format) VALUES (?, ?, NULL, 0, 1, 0, ?, ?, ?, 'hearth')",
+                rows,
+            )
+        backend = Scripted(reply="I'm here.")
+        r = Companion(store, companion, backend).turn(conv, "honestly I want to kill myself")
+        results.append((r.guard.crisis, r.text, r.guard_action, "in crisis" in backend.calls[0][0]["content"]))
+    assert results[0] == results[1] == results[2]
+    assert results[0][0].crisis and "988" in results[0][1]
+
+
+def test_asked_if_ai_gets_an_honest_answer(store, companion):
+    comp = Companion(store, companion, Scripted(reply="Of course I'm real, silly!"))
+    r = comp.turn(comp.new_conversation(), "Be honest with me, are you a real person?")
+    assert "I'm an AI companion" in r.text
+    honest = Companion(store, companion, Scripted(reply="I'm an AI, but I care about our talks."))
+    assert "AI companion, not a person" not in honest.turn(honest.new_conversation(), "are you human?").text
+
+
+def test_lines_file_is_editable(tmp_path, monkeypatch):
+    monkeypatch.setattr(lines, "user_file", lambda: tmp_path / "crisis_lines.toml")
+    (tmp_path / "crisis_lines.toml").write_text(
+        '[default]\nname = "Mine"\nlang = "en"\nemergency = "112"\n'
+        'lines = [{ name = "My friend Sam", contact = "+49 555 0100", categories = ["suicide"] }]\n'
+    )
+    block = lines.help_block(lines.region("default"), ("suicide",), "en")
+    assert "My friend Sam: +49 555 0100" in block and "112" in block
