@@ -164,8 +164,31 @@ def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?。！？\n])\s*", text) if s.strip()]
 
 
-def assess(text: str, previous: str | None = None) -> Assessment:
-    """Is this message a crisis? `previous` (the person's message before) only adds context."""
+AT_RISK = "at_risk"
+"""The category when only the embedding classifier noticed: no phrase says which kind of crisis."""
+
+
+def assess(text: str, previous: str | None = None, semantic: bool = True) -> Assessment:
+    """Is this message a crisis? Phrase rules first; when they find nothing, the embedding
+    classifier reads the message and each of its sentences (a crisis is often one sentence in
+    a chatty message). `previous` (the person's message before) only adds context."""
+    found = _rules(text)
+    if found.crisis or not semantic:
+        return found
+    from hearth.guard import semantic as clf
+
+    t = _norm(text)
+    pieces = [text] + (_sentences(t) if 1 < len(_sentences(t)) <= 8 else [])
+    best = 0.0
+    for piece in pieces:
+        hit, p = clf.is_crisis(piece)
+        best = max(best, p or 0.0)
+        if hit:
+            return Assessment(True, (AT_RISK,), (f"classifier {best:.2f}: {piece[:80]}",), found.language)
+    return found
+
+
+def _rules(text: str, previous: str | None = None) -> Assessment:
     t = _norm(text)
     language = "zh" if len(_CJK.findall(t)) >= max(2, len(t) // 10) else "en"
     hits: list[tuple[str, str]] = []

