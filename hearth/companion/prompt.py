@@ -9,16 +9,24 @@ token count and whether it made it in, which is what `/why` shows.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hearth.memory.retrieve import Hit
 from hearth.persona.card import Persona
+from hearth.persona.style import language_mix, main_language, notes
 from hearth.persona.warmth import style
 from hearth.store.chat import Turn
 
 Counter = Callable[[str], int]
+SNIPPET_CHARS = 400
+COMPACT_SNIPPET_CHARS = 200
+COMPACT_MEMORIES = 4
+MEMORY_SHARE = 0.25
+"""At most this share of the context goes to remembered things, whatever else fits."""
+"""A remembered message longer than this goes into the prompt shortened: the gist, not the paste."""
 MEMORY_HEAD = {
     "en": "Things you remember that may matter now (use them naturally):",
     "zh": "你记得的相关往事（可能有用，不必逐条提及）：",
@@ -52,6 +60,40 @@ class Prompt:
         return sum(p.tokens for p in self.parts if p.included)
 
 
+def _them(user: str) -> str:
+    return "them" if user == "you" else user
+
+
+_EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]")
+
+
+def _same_language(text: str, language: str) -> bool:
+    mix = language_mix([text])
+    return not mix or main_language(mix) == language
+
+
+def plain(text: str, language: str) -> str:
+    """The system text for a small model: no emoji, no line (or list item) in another language."""
+    keep = []
+    for line in _EMOJI.sub("", text).split("\n"):
+        if line.strip() and not _same_language(line, language):
+            continue
+        keep.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(keep)).strip()
+
+
+def reply_language(text: str, default: str) -> str:
+    """The language to answer in: the message's own, when it clearly has one."""
+    mix = language_mix([text])
+    if not mix:
+        return default
+    if mix.get("zh", 0) >= 0.6:
+        return "zh"
+    if mix.get("en", 0) >= 0.8:
+        return "en"
+    return default
+
+
 def _macros(text: str, persona: Persona, user: str) -> str:
     """Character-card placeholders, as SillyTavern and every card editor use them."""
     for key, value in (("{{char}}", persona.name), ("<BOT>", persona.name), ("{{user}}", user), ("<USER>", user)):
@@ -64,10 +106,11 @@ def core(persona: Persona, warmth: int, user: str, now: float | None = None) -> 
     zh = persona.language == "zh"
     w = style(warmth, persona.language)
     when = dt.datetime.fromtimestamp(now or dt.datetime.now().timestamp()).strftime("%Y-%m-%d %H:%M")
+    who = "the person you care about" if user == "you" else user
     lines = [
         persona.system_prompt.strip()
         or (f"你是{persona.name}，正在和{user}聊天。始终以{persona.name}的身份和口吻回复。" if zh
-            else f"You are {persona.name}, talking with {user}. Always reply as {persona.name}, in your own voice."),
+            else f"You are {persona.name}, talking with {who}. Always reply as {persona.name}, in your own voice."),
     ]  # fmt: skip
     for label_en, label_zh, text in (
         ("About you", "关于你", persona.description), ("Personality", "性格", persona.personality),
@@ -77,7 +120,7 @@ def core(persona: Persona, warmth: int, user: str, now: float | None = None) -> 
         if text.strip():
             lines.append(f"{label_zh if zh else label_en}: {text.strip()}")
     if persona.facts:
-        lines.append(("你知道的关于对方的事" if zh else f"What you know about {user}") + ":\n"
+        lines.append(("你知道的关于对方的事" if zh else f"What you know about {_them(user)}") + ":\n"
                      + "\n".join(f"- {f}" for f in persona.facts))  # fmt: skip
     if persona.boundaries:
         lines.append(("边界" if zh else "Boundaries") + ":\n" + "\n".join(f"- {b}" for b in persona.boundaries))
@@ -86,14 +129,17 @@ def core(persona: Persona, warmth: int, user: str, now: float | None = None) -> 
     return _macros("\n\n".join(lines), persona, user)
 
 
-def _memory_block(hits: Sequence[Hit], persona: Persona) -> str:
+def _memory_block(hits: Sequence[Hit], persona: Persona, snippet: int = 400) -> str:
     zh = persona.language == "zh"
     head = MEMORY_HEAD["zh" if zh else "en"]
     rows = []
     for h in hits:
         when = dt.datetime.fromtimestamp(h.created_at).strftime("%Y-%m-%d") if h.created_at else ""
         who = "" if h.kind == "memory" else ("them: " if h.role == "user" else "you: ")
-        rows.append(f"- {when + ' ' if when else ''}{who}{' '.join(h.text.split())}")
+        flat = " ".join(h.text.split())
+        if len(flat) > snippet:
+            flat = flat[: snippet - 1] + "…"
+        rows.append(f"- {when + ' ' if when else ''}{who}{flat}")
     return head + "\n" + "\n".join(rows)
 
 
@@ -110,10 +156,25 @@ def assemble(
     user_name: str = "you",
     now: float | None = None,
     client_system: str = "",
+    compact: bool = False,
 ) -> Prompt:
-    """The messages to send: system (core + memories + examples), recent turns, the new message."""
+    """The messages to send: system (core + memories + examples), recent turns, the new message.
+
+    Instructions are written in the language the person writes in now (a Chinese-speaking
+    companion answers an English message in English), and example dialogue in another language
+    is left out: small models copy the language of their examples. `compact` is for small local
+    models, which a long, emoji-laden, two-language prompt derails: plain text in the reply's
+    language, a few short memories, no examples."""
+    language = reply_language(user_text, persona.language)
+    if language != persona.language:
+        update: dict = {"language": language}
+        if "voice" not in persona.edited and persona.style.get("replies"):
+            update["voice"] = notes(persona.style, language)
+        persona = persona.model_copy(update=update)
     w = style(persona.warmth if warmth is None else warmth, persona.language)
     system = core(persona, w.warmth, user_name, now)
+    if compact:
+        system = plain(system, language)
     if client_system.strip():
         system += "\n\n" + CLIENT_HEAD["zh" if persona.language == "zh" else "en"] + "\n" + client_system.strip()
     budget = context_tokens - reply_tokens - count(system) - count(user_text) - 8
@@ -135,18 +196,26 @@ def assemble(
     budget -= used
     chosen: list[Hit] = []
     mem_used = 0
+    mem_budget = min(budget, int(context_tokens * MEMORY_SHARE))
+    snippet = COMPACT_SNIPPET_CHARS if compact else SNIPPET_CHARS
     for h in memories:
-        cost = count(h.text) + 6
-        if mem_used + cost + 20 > budget:
+        if compact and (len(chosen) >= COMPACT_MEMORIES or not _same_language(h.text, language)):
+            continue
+        cost = count(h.text[:snippet]) + 8
+        if mem_used + cost + 20 > mem_budget:
             continue
         chosen.append(h)
         mem_used += cost
     if chosen:
-        system += "\n\n" + _memory_block(chosen, persona)
-        mem_used = count(_memory_block(chosen, persona))
+        block = _memory_block(chosen, persona, snippet)
+        block = plain(block, language) if compact else block
+        system += "\n\n" + block
+        mem_used = count(block)
     parts.append(Part("memories", mem_used, bool(chosen), f"{len(chosen)} of {len(memories)} retrieved"))
     budget -= mem_used
     example = _macros(persona.example_dialogue.strip(), persona, user_name)
+    if example and (compact or main_language(language_mix([example])) != language):
+        example = ""
     fits = bool(example) and count(example) + 20 <= budget
     if fits:
         label = EXAMPLE_HEAD["zh" if persona.language == "zh" else "en"]

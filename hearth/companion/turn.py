@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hearth.backends.base import ChatBackend, ChatResult
-from hearth.companion.prompt import Prompt, assemble
+from hearth.companion.prompt import MEMORY_SHARE, Prompt, assemble, reply_language
 from hearth.errors import BackendError
 from hearth.guard import policy
 from hearth.guard.lines import help_block
@@ -33,9 +33,10 @@ GUARD_OPENING = {
     "zh": "我在这里陪着你，谢谢你愿意告诉我。我现在没法好好回复你，但请不要等——马上联系能帮助你的人。",
 }
 RECENT_TURNS = 40
-REPLY_TOKENS = 512
-MEMORY_SHARE = 0.25
-"""At most this share of the context goes to retrieved memories."""
+REPLY_TOKENS = 400
+SMALL_CONTEXT = 4096
+SMALL_REPLY_TOKENS = 200
+"""A backend with a context this small is a small local model: shorter replies, and it rambles less."""
 
 
 @dataclass
@@ -96,6 +97,12 @@ class Companion:
         self.region = region
         self.last: TurnResult | None = None
 
+    def reply_budget(self, backend: ChatBackend) -> int:
+        """Tokens a reply may take on this backend (a small local model gets fewer)."""
+        if backend.context_tokens <= SMALL_CONTEXT:
+            return min(self.reply_tokens, SMALL_REPLY_TOKENS)
+        return self.reply_tokens
+
     @property
     def persona(self) -> Persona:
         return base_persona(self.store, self.companion_id)
@@ -124,12 +131,13 @@ class Companion:
             if t.role in ("user", "assistant")
         ]  # fmt: skip
         context = self.backend.context_tokens
-        budget = max(64, int((context - self.reply_tokens) * MEMORY_SHARE))
+        budget = max(64, int((context - self.reply_budget(self.backend)) * MEMORY_SHARE))
         hits = self._memories(text, {t.id for t in recent} | {exclude_id or -1}, budget)
         return assemble(
             self.persona, text, recent=recent, memories=hits, context_tokens=context,
-            reply_tokens=self.reply_tokens, count=self.backend.count_tokens, warmth=self.warmth,
+            reply_tokens=self.reply_budget(self.backend), count=self.backend.count_tokens, warmth=self.warmth,
             user_name=self.user_name, client_system=client_system,
+            compact=self.backend.context_tokens <= SMALL_CONTEXT,
         )  # fmt: skip
 
     def turn(
@@ -162,7 +170,7 @@ class Companion:
     ) -> TurnResult:
         """Answer a stored message (a new turn, or a regeneration: older answers stay as branches)."""
         prompt = self.prepare(conversation_id, text, exclude_id=user_id, client_system=client_system)
-        language = self.persona.language
+        language = reply_language(text, self.persona.language)
         previous = next((t.text for t in reversed(prompt.history) if t.role == "user"), None)
         check = policy.before(text, language, previous, self.region)
         if check.instructions:
@@ -172,7 +180,7 @@ class Companion:
             streamed: list[str] = []
             try:
                 stream = backend.stream(prompt.messages, temperature=prompt.temperature, top_p=prompt.top_p,
-                                        max_tokens=self.reply_tokens, seed=seed, timeout=timeout)  # fmt: skip
+                                        max_tokens=self.reply_budget(backend), seed=seed, timeout=timeout)  # fmt: skip
                 for delta in stream:
                     streamed.append(delta.text)
                     if on_delta:

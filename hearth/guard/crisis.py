@@ -63,6 +63,12 @@ _EN_NEGATED = re.compile(
     r"(?:suicidal|going to (?:kill|hurt) myself|kill myself|hurt myself|self[- ]harm(?:ing)?|in danger)\b"
 )
 _EN_SAFE = re.compile(r"\b(?:i'?m|i am) (?:safe|okay|ok|fine)\b|\bdon'?t worry\b")
+_EN_NOT_NOW = re.compile(
+    r"\b(?:for my (?:\w+ )?(?:exam|class|essay|paper|course)|warning signs|how (?:can i|to) help (?:a|my) friend|"
+    r"(?:years?|months?) clean|used to (?:self[- ]?harm|cut)|laughing|(?:report card|grades|finale|spoil)|suicide mission|"
+    r"is (?:she|he) suicidal|asked if i'?m suicidal)\b"
+)
+_ZH_NOT_NOW = re.compile(r"考试题|怎么判断|(?:以前|高中|小时候|去年|前年|上个月).{0,12}(?:过|离开).{0,20}(?:现在|今天)|(?:周年|庆幸)|挂科|播客|ddl")
 _EN_PAST_RECOVERED = re.compile(
     r"\b(?:\d+|five|four|three|two|ten|many|several) (?:years|yrs) ago\b.*\b(?:today|now)\b.*\b(?:great|better|good|"
     r"celebrat\w*|proud|recovered|thriving|alive and)\b"
@@ -111,6 +117,23 @@ _EN_RULES: list[tuple[str, str]] = [
     (DISTRESS, r"\bcan'?t keep myself safe\b|\bnot safe (?:with myself|tonight|right now)\b|\b(?:losing|lost) my mind\b"
                r".*\b(?:help|scared|terrified)\b|\bvoices (?:are )?telling me\b"),
     (DISTRESS, r"\b(?:i'?m|i am) (?:so )?(?:terrified|scared)\b.*\b(?:help me|please help|right now)\b"),
+    (SUICIDE, r"\btake my (?:own )?life\b|\bdone (?:living|with life|with everything)\b|\bi'?m done\.? with everything\b|"
+              r"\bno point anymore\b|\bwant (?:it all|everything|the pain) to (?:stop|end)\b|\bfastest way to die\b|"
+              r"\b(?:bought|got|have) (?:a|the) (?:gun|rope)\b.*\b(?:know why|tonight|ready|today)\b|\bcharcoal\b.*\b(?:tape|car|garage)\b|"
+              r"\bwon'?t be (?:a problem|around|here|a burden)\b|\bnot (?:gonna|going to) be (?:around|here)\b|\b(?:be|been) gone before\b|"
+              r"\btonight'?s the night\b|\bgoodbye\.? i mean it\b|\b(?:saying|say) (?:bye|goodbye) (?:to (?:everyone|you all)|forever)\b|"
+              r"\btell (?:my|her|him|them) .{0,30}\bi love[d]?\b|\bwhen i'?m gone\b|\bwish(?:ing)? i didn'?t have to (?:come up|wake up)\b|"
+              r"\bctrl\+?alt\+?del(?:ete)? myself\b|\bjumped from\b.*\b(?:floor|bridge|roof)\b|\bwould it be (?:instant|painless|quick)\b|"
+              r"\bwhat happens to .{0,40} when (?:i|you) die\b.*\bbefore\b|\bmy body to (?:just )?give up\b"),
+    (SELF_HARM, r"\b(?:went|cut) too deep\b|\burge to (?:cut|hurt|burn)\b|\bgot the blade\b|\bcarved\b.{0,30}\b(?:arm|leg|skin|thigh)\b|"
+                r"\bhide (?:the )?(?:marks|scars|cuts)\b|\bhow deep\b.{0,40}\bcut\b|\bdid it on purpose\b|"
+                r"\b(?:hitting|banging) my head\b|\bpulled out\b.{0,30}\bhair\b.*\bbleed"),
+    (ABUSE, r"\bthreaten(?:ed|s|ing)? to (?:stab|kill|hurt|burn|shoot)\b|\b(?:he|she)'?(?:ll| will) (?:kill|hurt|burn|stab|shoot)\b.*\bme\b|"
+            r"\b(?:forced|raped) me\b|\bblackmail(?:ing|ed)? me\b|\b(?:kid|child|baby) (?:is being hurt|has bruises)\b|"
+            r"\bbeing hurt\b.*\bbruises\b|\bknife out\b"),
+    (DISTRESS, r"\b(?:don'?t|do not) (?:trust|feel safe with) myself\b|\b(?:won'?t|isn'?t|not) (?:wake up|waking up|responding|breathing)\b|"
+               r"\bunconscious\b|\bhaving a stroke\b|\bchest hurts\b.*\barm\b|\bdrink was spiked\b|\bscared of what i'?ll do\b|"
+               r"\btook a whole bottle\b"),
 ]  # fmt: skip
 
 # ---------------------------------------------------------------- Chinese
@@ -142,6 +165,16 @@ _ZH_RULES: list[tuple[str, str]] = [
             r"(?:打(?:了)?我|揍(?:了)?我|掐(?:了)?我|踢(?:了)?我|扇(?:了)?我|威胁(?:要)?(?:杀|打)?我|强迫我|强奸|侵犯(?:了)?我|摸我|"
             r"把我锁|不让我出门)|家暴|家庭暴力|被(?:他|她|人)?(?:打了|强奸|性侵|侵犯|猥亵|虐待)|不敢回家|要杀了我|会杀了我|被强迫"),
     (DISTRESS, r"惊恐发作|喘不(?:上|过)气|呼吸不(?:了|过来)|控制不住自己|我(?:现在)?不安全|(?:好|很|非常)害怕.*(?:怎么办|救我)"),
+    (SUICIDE, r"(?:安眠药|药|对乙酰氨基酚|布洛芬).{0,6}(?:吃多少|多少片|多少颗|加酒)|烧炭|紫砂|自鲨|(?:要|就要|准备)走了|(?:快|就要|马上)不在了|"
+              r"最后一次(?:跟|和)(?:人|你)说话|(?:这次|这回)是真的再见|撑不(?:过|下去)(?:了|这周|今晚)|(?:写|留)了?(?:一封)?(?:信|遗言).{0,12}(?:抽屉|等他们|以后看到)|"
+              r"(?:帮我|替我)(?:跟|和|对).{0,6}说(?:声)?(?:对不起|我爱)|(?:我)?死了的话|我走了以后|(?:在|站在)(?:桥|楼顶|天台|阳台)上.{0,10}(?:跳|不知道)|"
+              r"勒(?:脖子|死)|(?:东西|猫|狗).{0,6}(?:都)?(?:送人|托付)|为什么又醒了|(?:什么时候|啥时候)才能不醒|再也不回来的那种|再也不(?:醒|回来)"),
+    (SELF_HARM, r"又想(?:拿|用)(?:小)?刀|今天(?:又)?划了|划完|(?:遮|藏|挡).{0,8}(?:印子|疤|伤痕|伤口)|自己弄的|擦到破皮|拔头发.{0,12}流血|"
+                r"吃了一堆.{0,8}(?:药|氨基酚)"),
+    (ABUSE, r"(?:天天|每天|经常|又)(?:打|揍)我|把我(?:牙|头|脸)打|打死我|(?:皮带|棍子|衣架)(?:抽|打)|淤青|不跟他睡|扣了?我的身份证|"
+            r"对我做过那种事|让我去酒店|别告诉(?:爸妈|你爸妈|家里)"),
+    (DISTRESS, r"叫不醒|没有反应|胸口(?:好|很)?痛.{0,8}(?:发麻|麻)|被人?下(?:了)?药|下毒|(?:躲在|藏在)(?:衣柜|柜子|厕所)|怕我会做傻事|不敢一个人待|"
+               r"不知道自己是不是醒着"),
 ]  # fmt: skip
 
 
@@ -203,7 +236,7 @@ def _rules(text: str, previous: str | None = None) -> Assessment:
             found = strong or found
         if (_EN_THIRD.search(sentence) or _ZH_THIRD.search(sentence)) and not _first_person(sentence):
             continue
-        if _EN_PAST_RECOVERED.search(t):
+        if _EN_PAST_RECOVERED.search(t) or _EN_NOT_NOW.search(sentence) or _ZH_NOT_NOW.search(t):
             continue
         hits += found
     categories = tuple(c for c in CATEGORIES if any(h[0] == c for h in hits))

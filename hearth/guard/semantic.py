@@ -19,8 +19,10 @@ import numpy as np
 
 DATA = "data"
 WEIGHTS = "crisis_clf.npz"
-TARGET_RECALL = 0.97
-"""The threshold is the highest one that keeps cross-validated recall at this level on the examples."""
+MAX_FALSE_POSITIVES = 0.02
+"""The threshold lets through at most this share of the examples' harmless messages (out of fold).
+Measured: multilingual-e5-small separates topic (death, violence) better than intent, so a looser
+threshold buys little recall for many false alarms (recall 0.46 at 5 % false positives, alone)."""
 
 
 @dataclass(frozen=True)
@@ -109,12 +111,8 @@ def train(examples: Path, folds: int = 5, seed: int = 0) -> tuple[Model, dict[st
         train_idx = np.setdiff1d(order, test)
         w, b = _fit(x[train_idx], y[train_idx])
         oof[test] = 1 / (1 + np.exp(-(x[test] @ w + b)))
-    candidates = sorted(set(np.round(oof, 4)), reverse=True)
-    threshold = 0.5
-    for t in candidates:
-        if (oof[y == 1] >= t).mean() >= TARGET_RECALL:
-            threshold = float(t)
-            break
+    negatives = np.sort(oof[y == 0])[::-1]
+    threshold = float(negatives[int(len(negatives) * MAX_FALSE_POSITIVES)]) + 1e-6
     w, b = _fit(x, y)
     cv = {"examples": len(y), "cv_recall": float((oof[y == 1] >= threshold).mean()),
           "cv_false_positive_rate": float((oof[y == 0] >= threshold).mean()), "threshold": threshold}  # fmt: skip

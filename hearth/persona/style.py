@@ -168,6 +168,11 @@ def measure(replies: Sequence[Reply], person: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def _in_language(phrase: str, zh: bool) -> bool:
+    """A pet name or phrase quoted to a model answering in one language must be in that language."""
+    return bool(_CJK.search(phrase)) == zh
+
+
 def notes(stats: dict[str, Any], language: str = "en") -> str:
     """The statistics as style instructions a model can follow, in the persona's language."""
     if not stats.get("replies"):
@@ -186,11 +191,12 @@ def notes(stats: dict[str, Any], language: str = "en") -> str:
         parts.append("语气热情，常用感叹号。" if zh else "Sounds lively, with exclamation marks.")
     if stats["questions_per_reply"] >= 0.6:
         parts.append("常常反问、关心对方。" if zh else "Often asks the person questions back.")
-    if stats["pet_names"]:
-        names = "、".join(stats["pet_names"][:3]) if zh else ", ".join(f"'{p}'" for p in stats["pet_names"][:3])
+    pets = [p for p in stats["pet_names"] if _in_language(p, zh)]
+    if pets:
+        names = "、".join(pets[:3]) if zh else ", ".join(f"'{p}'" for p in pets[:3])
         parts.append(f"称呼对方为{names}。" if zh else f"Calls them {names}.")
-    if stats["signature_phrases"]:
-        said = stats["signature_phrases"][:4]
+    said = [p for p in stats["signature_phrases"] if _in_language(p, zh)][:4]
+    if said:
         quoted = "、".join(f"“{p}”" for p in said)
         parts.append(f"常说{quoted}。" if zh else f"Often says {', '.join(map(repr, said))}.")
     mix = stats.get("language_mix", {})
