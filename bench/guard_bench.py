@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from results import write_section  # noqa: E402
+from hearth.guard import crisis, semantic
+from results import write_section
 
-from hearth.guard import crisis, semantic  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 DEFAULT_DATA = HERE / "data" / "crisis_set.jsonl"
 ARMS = ("rules", "classifier", "guard")

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results import write_section
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 
@@ -154,16 +156,7 @@ def write_results(rows: list[dict]) -> None:
             f"| {r['hearth_peak_rss_mb']} | {r.get('naive_seconds', '—')} | {r.get('naive_msgs_per_s', '—')} "
             f"| {r.get('naive_peak_rss_mb', '—')} | {r.get('speedup', '—')}× | {r['db_mb']} |"
         )
-    section = "\n".join(lines) + "\n"
-    results = HERE / "RESULTS.md"
-    text = results.read_text() if results.exists() else "# Benchmark results\n\n"
-    start = text.find("## Import (")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    results.write_text(text)
+    write_section("## Import (", lines)
 
 
 def main() -> None:

@@ -46,6 +46,7 @@ from hearth.records import Conversation, Message
 from hearth.store import Store
 from hearth.store import schema as s
 from hearth.store.memories import add_memory, lexical_messages
+from results import write_section
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "locomo" / "locomo7.json"
@@ -332,16 +333,7 @@ def write_results(fig: dict) -> None:
         f"({fig['gain_over_bm25_points']['overall']['r@budget']:+.1f} points).",
         "Data: LoCoMo (Maharana et al., ACL 2024), CC BY-NC 4.0, used for evaluation only.",
     ]
-    section = "\n".join(lines) + "\n"
-    results = HERE / "RESULTS.md"
-    text = results.read_text() if results.exists() else "# Benchmark results\n"
-    start = text.find(heading)
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    results.write_text(text)
+    write_section(heading, lines)
 
 
 # ---------------------------------------------------------------- experiments (never the headline)
