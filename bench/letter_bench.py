@@ -46,8 +46,8 @@ from hearth.memory.tokens import estimate_tokens
 from hearth.persona.derive import derive, save_derived
 from hearth.store import Store
 from hearth.store import schema as s
+from results import write_section
 
-HERE = Path(__file__).resolve().parent
 BUDGETS = (1000, 2000, 4000)
 ARMS = ("letter", "first", "last")
 THRESHOLD = 0.5
@@ -263,16 +263,7 @@ def write_results(fig: dict) -> None:
         "not by the budget, so a plain window of the raw history carries more of the evidence here.",
         "Data: LoCoMo (Maharana et al., ACL 2024), CC BY-NC 4.0, used for evaluation only.",
     ]  # fmt: skip
-    section = "\n".join(lines) + "\n"
-    results = HERE / "RESULTS.md"
-    text = results.read_text() if results.exists() else "# Benchmark results\n"  # read right before writing
-    start = text.find(heading)
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    results.write_text(text)
+    write_section(heading, lines)  # re-reads RESULTS.md right before replacing this section
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -150,6 +150,22 @@ def _import_bundle(
     return summary
 
 
+def _profile_pass(store: Store, summary: ImportSummary, observer: Observer) -> None:
+    """Once the history is in, the provider's profile in it (custom instructions, saved memory,
+    `bio` notes, Claude's memories) becomes memories. Cursor-based, so it reads only what is new
+    and an import killed during it catches up on the next run (even of an already imported file)."""
+    from hearth.memory.profile import scan_profile
+
+    try:
+        stats = scan_profile(store, mark_read=summary.format == "hearth")
+    except HearthError as exc:
+        observer.warn(f"{summary.path}: the provider's profile was not read ({exc.message}); `hearth profile --rescan`")
+        return
+    summary.result.memories_added += stats.added
+    for warning in stats.warnings:
+        observer.warn(f"{summary.path}: {warning}")
+
+
 def import_many(store: Store, paths: Iterable[Path], observer: Observer | None = None) -> list[ImportSummary]:
     """Import every file, zip and folder given; one failure does not stop the others.
 
@@ -172,7 +188,9 @@ def import_many(store: Store, paths: Iterable[Path], observer: Observer | None =
     try:
         for p in plans:
             try:
-                done.append(_import_bundle(store, p.reader, p.bundle, p.label, hashed, read, observer))
+                summary = _import_bundle(store, p.reader, p.bundle, p.label, hashed, read, observer)
+                _profile_pass(store, summary, observer)
+                done.append(summary)
             except HearthError as exc:
                 done.append(ImportSummary(p.label, p.reader.NAME, "failed", error=exc.message, hint=exc.hint))
     finally:
@@ -195,6 +213,7 @@ def import_path(store: Store, path: Path, observer: Observer | None = None) -> I
         hashed = observer.hashing(digest_size(p.bundle))
         read = observer.reading(p.reader.total_bytes(p.bundle), 0)
         summary = _import_bundle(store, p.reader, p.bundle, str(path), hashed, read, observer)
+        _profile_pass(store, summary, observer)
     finally:
         for p in planned:
             p.bundle.close()

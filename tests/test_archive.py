@@ -96,3 +96,26 @@ def test_cli_export(full_store, tmp_path):
     assert zipfile.is_zipfile(out)
     r = run_hearth("export", "--format", "nope", db=full_store.location)
     assert r.returncode == 1 and "Unknown export format" in r.stderr
+
+
+def test_superseded_memory_survives_the_round_trip(tmp_path):
+    """An older memory points at a newer one, which comes later in the archive: the link was
+    dropped on import (only memories already imported were looked up)."""
+    from hearth.formats.bundle import open_bundle
+    from hearth.store.archive import import_archive
+    from hearth.store.memories import add_memory, get_memory, list_memories, supersede
+
+    a = Store(str(tmp_path / "a.db"))
+    old = add_memory(a, "lives in Beijing", kind="fact")
+    new = add_memory(a, "lives in Hangzhou", kind="fact")
+    with a.write() as conn, conn.begin():
+        supersede(conn, old, new)
+    export_archive(a, tmp_path / "one.zip")
+    b = Store(str(tmp_path / "b.db"))
+    with open_bundle(tmp_path / "one.zip") as bundle:
+        import_archive(b, bundle)
+    rows = {m.text: m for m in list_memories(b, include_superseded=True)}
+    assert rows["lives in Beijing"].superseded_by == rows["lives in Hangzhou"].id
+    assert get_memory(b, rows["lives in Hangzhou"].id).superseded_by is None
+    export_archive(b, tmp_path / "two.zip")
+    assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()

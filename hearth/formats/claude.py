@@ -14,9 +14,13 @@ untouched source object stays in `raw`. Claude exports do not record models, so
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from hearth.errors import CorruptInput
 from hearth.formats.bundle import Bundle, Entry, Progress, load_json, stream_json_items
@@ -372,6 +376,54 @@ def _accounts(users: Any) -> Iterator[Account]:
             yield Account(source_format=NAME, source_id=str(user.get("uuid") or "me"), raw=user)
 
 
+# ---------------------------------------------------------------- memories
+
+MEMORY_FILE = re.compile(r"(?:^|/)memories(?:\.json|/[^/]+\.json)$", re.IGNORECASE)
+"""`memories.json` (exports until mid-2026) or `memories/<account uuid>.json` (the split 2026 layout)."""
+
+
+@dataclass
+class MemoryEntry:
+    """One block of what Claude remembered about the person, as the export holds it.
+
+    `field` is `conversations_memory` (the account-wide summary), `project_memories` (one project's,
+    `key` = the project uuid) or `memory_files` (the newer file-based memory, `key` = its path).
+    The file itself is imported byte for byte as an attachment; these entries are what the
+    profile pass (`hearth.memory.profile`) turns into memories the person can see and edit.
+    """
+
+    field: str
+    key: str | None
+    text: str
+    updated_at: float | None = None
+    account: str | None = None
+
+
+def memory_entries(data: bytes) -> list[MemoryEntry]:
+    """The memory blocks of a memories file: a list of records (legacy) or one record; keys it
+    does not know are ignored, and a block that is not text holds nothing."""
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise CorruptInput(f"the memories file is not valid JSON ({exc}).") from exc
+    out: list[MemoryEntry] = []
+    for record in obj if isinstance(obj, list) else [obj]:
+        if not isinstance(record, dict):
+            continue
+        account = _str(record.get("account_uuid"))
+        if _str(record.get("conversations_memory")):
+            out.append(MemoryEntry("conversations_memory", None, record["conversations_memory"], account=account))
+        projects = record.get("project_memories")
+        for uuid, text in projects.items() if isinstance(projects, dict) else ():
+            if _str(text):
+                out.append(MemoryEntry("project_memories", str(uuid), text, account=account))
+        for k, f in enumerate(_list(record.get("memory_files"))):
+            if isinstance(f, dict) and _str(f.get("content")):
+                path = _str(f.get("path")) or f"#{k}"
+                out.append(MemoryEntry("memory_files", path, f["content"], _ts(f.get("updated_at")), account))
+    return out
+
+
 # ---------------------------------------------------------------- reading a bundle
 
 
@@ -396,5 +448,6 @@ def read(bundle: Bundle, progress: Progress | None = None, warn: Callable[[str],
         elif base == "users.json":
             yield from _accounts(load_json(bundle, entry, progress))
         else:
-            # memories.json and anything else: kept byte for byte so nothing is lost.
+            # memories.json and anything else: kept byte for byte so nothing is lost (the profile pass
+            # reads the memories from the stored file: `memory_entries`).
             yield AttachmentFile(source_format=NAME, path=entry.name, asset_id=None, data=entry.read_bytes(progress))

@@ -224,6 +224,15 @@ class _Importer:
         self.books: dict[tuple[str, str], int] = {}
         self.convs: dict[tuple[str, str], int] = {}
         self.memories: dict[str, int] = {}
+        self.later_supersessions: list[tuple[int, str]] = []
+
+    def resolve_supersessions(self) -> None:
+        """Point each memory at the newer one that replaced it, now that every memory is in."""
+        for mid, uid in self.later_supersessions:
+            if uid in self.memories:
+                self.conn.execute(
+                    sa.update(s.memories).where(s.memories.c.id == mid).values(superseded_by=self.memories[uid])
+                )
 
     def _json_columns(self, row: dict[str, Any]) -> dict[str, Any]:
         for key in JSON_COLUMNS & row.keys():
@@ -275,6 +284,8 @@ class _Importer:
         }
         mid, added = self._lookup(s.memories, [s.memories.c.uid == row["uid"]], values)
         self.memories[row["uid"]] = mid
+        if added and superseded and values["superseded_by"] is None:
+            self.later_supersessions.append((mid, superseded))  # replaced by a memory further down the file
         if added:
             self.result.memories_added += 1
             if self.fts:
@@ -416,4 +427,6 @@ def import_archive(store: Store, bundle: Bundle, progress: Callable[[int], None]
                 handler = getattr(imp, f"{table}_row")
                 for row in rows:
                     handler(row)
+            if table == "memories":
+                imp.resolve_supersessions()
     return result
