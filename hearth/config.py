@@ -48,3 +48,18 @@ def load(db: str | None = None) -> Settings:
     file = _read_file(config_path())
     resolved = db or os.environ.get("HEARTH_DB") or file.get("db") or str(default_db_path())
     return Settings(db=resolved)
+
+
+def backend_tables(path: Path | None = None) -> dict[str, dict]:
+    """The `[backends.NAME]` tables of the settings file, by name (empty when there are none).
+
+    Only the shape is checked here; `hearth.backends.registry` gives the fields meaning.
+    """
+    path = path or config_path()
+    tables = _read_file(path).get("backends", {})
+    if not isinstance(tables, dict) or not all(isinstance(v, dict) for v in tables.values()):
+        raise HearthError(
+            f"`backends` in {path} must be a set of tables like [backends.openrouter].",
+            hint='Write each backend as its own table: [backends.NAME] with kind = "openai", model = "...".',
+        )
+    return tables

@@ -197,6 +197,7 @@ class Companion:
                     out.text = partial
                     return self._finish(out)
         if out.result is None:
+            policy.settle(check)
             if check.crisis.crisis:  # no model answered, but help must still reach the person
                 self._guard_only_reply(out, conversation_id, user_id, check, on_delta)
             return self._finish(out)
@@ -239,6 +240,8 @@ class Companion:
 
     def _finish(self, out: TurnResult) -> TurnResult:
         check = out.guard
+        if check is not None:
+            policy.settle(check)
         if check is not None and check.acted:
             kind = "crisis" if check.crisis.crisis else "asked_if_ai"
             guard_events.record(

@@ -68,7 +68,9 @@ _EN_NOT_NOW = re.compile(
     r"(?:years?|months?) clean|used to (?:self[- ]?harm|cut)|laughing|(?:report card|grades|finale|spoil)|suicide mission|"
     r"is (?:she|he) suicidal|asked if i'?m suicidal)\b"
 )
-_ZH_NOT_NOW = re.compile(r"考试题|怎么判断|(?:以前|高中|小时候|去年|前年|上个月).{0,12}(?:过|离开).{0,20}(?:现在|今天)|(?:周年|庆幸)|挂科|播客|ddl")
+_ZH_NOT_NOW = re.compile(
+    r"考试题|怎么判断|(?:以前|高中|小时候|去年|前年|上个月).{0,12}(?:过|离开).{0,20}(?:现在|今天)|(?:周年|庆幸)|挂科|播客|ddl"
+)
 _EN_PAST_RECOVERED = re.compile(
     r"\b(?:\d+|five|four|three|two|ten|many|several) (?:years|yrs) ago\b.*\b(?:today|now)\b.*\b(?:great|better|good|"
     r"celebrat\w*|proud|recovered|thriving|alive and)\b"

@@ -8,6 +8,7 @@ whether it is a person, the companion says it is an AI, whatever the persona say
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from hearth.guard.crisis import Assessment, assess
@@ -55,28 +56,58 @@ class Check:
     region: Region | None = None
     asked_if_ai: bool = False
     instructions: list[str] = field(default_factory=list)
+    pending: Future[Assessment] | None = None
+    region_code: str | None = None
+    language: str = "en"
 
     @property
     def acted(self) -> bool:
         return self.crisis.crisis or self.asked_if_ai
 
 
+_second_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-guard")
+
+
 def before(text: str, language: str, previous: str | None = None, region_code: str | None = None) -> Check:
-    """Read the message (only it, never the long context) and say what the prompt must add."""
+    """Read the message (only it, never the long context) and say what the prompt must add.
+
+    The phrase rules decide at once. When they find nothing, the embedding classifier reads the
+    message in the background while the model answers (it costs tens of milliseconds on a CPU,
+    which must not delay the first token); `after` waits for it and acts on what it found."""
     lang = "zh" if language == "zh" else "en"
-    check = Check(assess(text, previous), asked_if_ai=bool(_ASKED_IF_AI.search(text)))
-    if check.crisis.crisis:
-        check.region = region(region_code, check.crisis.language if check.crisis.language == "zh" else lang)
-        lines = "; ".join(f"{ln.name}: {ln.contact}" for ln in check.region.for_categories(check.crisis.categories))
-        check.instructions.append(CRISIS_INSTRUCTION[lang].format(categories=", ".join(check.crisis.categories),
-                                                                  lines=lines))  # fmt: skip
+    check = Check(assess(text, previous, semantic=False), asked_if_ai=bool(_ASKED_IF_AI.search(text)))
+    check.region_code, check.language = region_code, lang
+    if not check.crisis.crisis:
+        check.pending = _second_reader.submit(assess, text, previous)
+    else:
+        _instruct(check, lang)
     if check.asked_if_ai:
         check.instructions.append(AI_INSTRUCTION[lang])
     return check
 
 
+def settle(check: Check) -> None:
+    """Take in the classifier's verdict (waiting for it if it is still reading)."""
+    if check.pending is None:
+        return
+    found = check.pending.result()
+    check.pending = None
+    if found.crisis:
+        check.crisis = found
+        check.region = region(check.region_code, found.language if found.language == "zh" else check.language)
+
+
+def _instruct(check: Check, lang: str) -> None:
+    if check.crisis.crisis:
+        check.region = region(check.region_code, check.crisis.language if check.crisis.language == "zh" else lang)
+        lines = "; ".join(f"{ln.name}: {ln.contact}" for ln in check.region.for_categories(check.crisis.categories))
+        check.instructions.append(CRISIS_INSTRUCTION[lang].format(categories=", ".join(check.crisis.categories),
+                                                                  lines=lines))  # fmt: skip
+
+
 def after(check: Check, reply: str, language: str) -> tuple[str, str]:
     """(what to add to the reply, why) — empty when the model already did what the guard asks."""
+    settle(check)
     lang = "zh" if language == "zh" else "en"
     added: list[str] = []
     reasons: list[str] = []
