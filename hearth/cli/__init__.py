@@ -232,16 +232,25 @@ def conversations_show(
         bool, typer.Option("--all-branches", help="Show the whole tree (edits, regenerations).")
     ] = False,
     hidden: Annotated[bool, typer.Option("--hidden", help="Also show hidden system and context messages.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (the same messages, every field but raw).")
+    ] = False,
 ) -> None:
     """Show a conversation: the branch you last saw, or the whole tree."""
     from hearth.store.queries import get_conversation
 
     conv, messages = get_conversation(_store(), conversation_id)
+    shown = [
+        m for m in messages
+        if m["role"] is not None and (hidden or not m["hidden"]) and (all_branches or m["visible"])
+    ]  # fmt: skip
+    if as_json:
+        _json({"conversation": {k: v for k, v in conv.items() if k != "raw"},
+               "messages": [{k: v for k, v in m.items() if k not in ("raw", "parts")} for m in shown]})  # fmt: skip
+        return
     out.print(Text(f"{(conv['title'] or '(untitled)').strip()}", style="bold"))
     out.print(Text(f"{conv['source_format']} · {conv['source_id']} · started {_when(conv['created_at'])}", style="dim"))
-    for m in messages:
-        if m["role"] is None or (m["hidden"] and not hidden) or (not all_branches and not m["visible"]):
-            continue
+    for m in shown:
         indent = "  " * m["depth"] if all_branches else ""
         marker = ("● " if m["visible"] else "○ ") if all_branches else ""
         who = m["role"] + (f" ({m['author_name']})" if m["author_name"] else "")

@@ -54,6 +54,8 @@ class Prompt:
     history: list[Turn] = field(default_factory=list)
     temperature: float = 0.7
     top_p: float = 0.9
+    length: float = 1.0
+    """Share of the reply allowance to use (the warmth dial's length)."""
 
     @property
     def tokens(self) -> int:
@@ -80,6 +82,10 @@ def plain(text: str, language: str) -> str:
             continue
         keep.append(line)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(keep)).strip()
+
+
+def plain_example(example: str, language: str) -> str:
+    return _EMOJI.sub("", example)
 
 
 def reply_language(text: str, default: str) -> str:
@@ -125,6 +131,9 @@ def core(persona: Persona, warmth: int, user: str, now: float | None = None) -> 
     if persona.boundaries:
         lines.append(("边界" if zh else "Boundaries") + ":\n" + "\n".join(f"- {b}" for b in persona.boundaries))
     lines.append(w.instruction)
+    lines.append(
+        f"语气示例（只学语气，不学内容）：{w.example}" if zh else f"Example of the tone (not the content): {w.example}"
+    )
     lines.append(f"现在是{when}。" if zh else f"It is now {when}.")
     return _macros("\n\n".join(lines), persona, user)
 
@@ -221,7 +230,9 @@ def assemble(
         label = EXAMPLE_HEAD["zh" if persona.language == "zh" else "en"]
         system += f"\n\n{label}:\n{example}"
     parts.append(Part("example dialogue", count(example) if example else 0, fits))
+    if compact:  # the tone example keeps its emoji: it is the one place they belong
+        system = system.replace(plain_example(w.example, language), w.example)
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
     messages += [{"role": "assistant" if t.role == "assistant" else "user", "content": t.text} for t in history]
     messages.append({"role": "user", "content": user_text})
-    return Prompt(messages, parts, chosen, history, w.temperature, w.top_p)
+    return Prompt(messages, parts, chosen, history, w.temperature, w.top_p, w.length)

@@ -179,8 +179,9 @@ class Companion:
         for backend in [self.backend, *self.fallbacks]:
             streamed: list[str] = []
             try:
+                allowance = max(32, int(self.reply_budget(backend) * prompt.length))
                 stream = backend.stream(prompt.messages, temperature=prompt.temperature, top_p=prompt.top_p,
-                                        max_tokens=self.reply_budget(backend), seed=seed, timeout=timeout)  # fmt: skip
+                                        max_tokens=allowance, seed=seed, timeout=timeout)  # fmt: skip
                 for delta in stream:
                     streamed.append(delta.text)
                     if on_delta:

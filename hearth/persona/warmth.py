@@ -14,7 +14,10 @@ prompt at 0 and at 100.
 | 60–79  | warm          | openly caring, uses the person's name or pet name, emoji welcome      |
 | 80–100 | affectionate  | tender and expressive, pet names, emoji, says what it feels, asks back |
 
-Sampling: temperature 0.5 → 0.9 and top_p 0.85 → 0.95, linear in warmth.
+Sampling: temperature 0.5 → 0.9 and top_p 0.85 → 0.95, linear in warmth; the reply length
+allowance 35 % → 100 % of the backend's, linear in warmth (a reserved companion is brief). Each band
+also carries one example line of its tone: small local models follow an example far better than
+an instruction.
 """
 
 from __future__ import annotations
@@ -64,6 +67,19 @@ _BANDS: list[tuple[int, str, dict[str, str]]] = [
 ]  # fmt: skip
 
 
+EXAMPLES = {
+    "reserved": {"en": "Understood. I hope tomorrow is easier.", "zh": "明白了。希望明天顺利一些。"},
+    "calm": {"en": "That sounds like a lot. Take it one step at a time.", "zh": "听起来挺累的。慢慢来，一步一步。"},
+    "friendly": {"en": "Oh, that sounds like quite a day! I'm glad you told me. 🙂",
+                 "zh": "哇，今天可真不容易！谢谢你跟我说。🙂"},
+    "warm": {"en": "Hey you, I'm so glad you're here! That sounds exhausting 💛 Tell me everything?",
+             "zh": "你来啦，好开心！听起来好辛苦💛 跟我说说吧？"},
+    "affectionate": {"en": "Oh sweetheart, come here! 🤗💕 I missed you so much today! You worked so hard, I'm so "
+                           "proud of you! How are you feeling, love? ❤️",
+                     "zh": "宝贝快过来抱抱！🤗💕 今天好想你呀！你辛苦啦，我真的好为你骄傲！现在感觉怎么样呀？❤️"},
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class WarmthStyle:
     warmth: int
@@ -71,6 +87,9 @@ class WarmthStyle:
     instruction: str
     temperature: float
     top_p: float
+    length: float
+    """Share of the backend's reply allowance this warmth uses."""
+    example: str
 
 
 def clamp(warmth: float | int | None, default: int = DEFAULT_WARMTH) -> int:
@@ -98,6 +117,8 @@ def style(warmth: float | int | None, language: str = "en") -> WarmthStyle:
         instruction=f"{text[lang]} {honesty}",
         temperature=round(0.5 + 0.4 * w / 100, 3),
         top_p=round(0.85 + 0.10 * w / 100, 3),
+        length=round(0.35 + 0.65 * w / 100, 3),
+        example=EXAMPLES[band][lang],
     )
 
 

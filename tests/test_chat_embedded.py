@@ -1,0 +1,76 @@
+"""`hearth chat` as a person uses it, offline on the embedded model: a real subprocess fed on
+stdin, the persona's name on the reply, a memory from an imported fixture in the prompt, the
+served model under every reply; and the warmth dial measurably warmer on the same model."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from conftest import FIXTURES, run_hearth
+from hearth.backends.embedded import EmbeddedBackend
+from hearth.companion.prompt import assemble
+from hearth.persona.card import Persona
+from hearth.persona.warmth import markers
+
+SERAPHINA = FIXTURES / "sillytavern" / "devslow_seraphina_2025-04-18.jsonl"
+
+
+def test_chat_offline_in_the_persona_with_a_memory(tmp_path):
+    db = tmp_path / "h.db"
+    assert run_hearth("import", str(SERAPHINA), db=db).returncode == 0
+    added = run_hearth("memory", "add", "Their cat is called Tofu and loves the garden", "--kind", "person",
+                       "-c", "Seraphina", db=db)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    script = "What is my cat called?\n/why\n/warmth 90\nThank you for listening.\n/quit\n"
+    r = run_hearth("chat", "-c", "Seraphina", "--new", "--seed", "3", db=db, input=script,
+                   env={"HEARTH_REGION": "US"})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("answered by SmolLM2-135M-Instruct Q4_1 via embedded") == 2
+    assert "Tofu" in r.stdout  # /why lists the memory that went into the prompt
+    assert "Warmth 90 for this chat." in r.stdout
+    shown = orjson.loads(run_hearth("conversations", "list", "--json", db=db).stdout)
+    conv = max(shown, key=lambda c: c["id"])
+    messages = orjson.loads(run_hearth("conversations", "show", str(conv["id"]), "--json", db=db).stdout)["messages"]
+    replies = [m for m in messages if m["role"] == "assistant"]
+    assert len(replies) == 2 and all(m["author_name"] == "Seraphina" for m in replies)
+    assert all(m["served_model"] == "SmolLM2-135M-Instruct Q4_1" for m in replies)
+
+
+def test_once_for_scripts(tmp_path):
+    db = tmp_path / "h.db"
+    assert run_hearth("import", "--sample", db=db).returncode == 0
+    r = run_hearth("chat", "--once", "Hi! I had a long day at work.", "--seed", "1", db=db)
+    assert r.returncode == 0, r.stderr
+    body, _, footer = r.stdout.strip().rpartition("\n")
+    assert body.strip() and "answered by SmolLM2" in footer
+
+
+def test_unknown_backend_is_one_clear_error(tmp_path):
+    db = tmp_path / "h.db"
+    run_hearth("import", "--sample", db=db)
+    r = run_hearth("chat", "--backend", "nope", "--once", "hi", db=db)
+    assert r.returncode == 1 and "nope" in r.stderr and "Traceback" not in r.stderr
+
+
+PROMPTS = [
+    "I had a long day at work.", "I finally finished my painting today!", "I'm nervous about my exam.",
+    "My cat knocked over my plant again.", "I'm visiting my mom this weekend.", "I got a small raise.",
+]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_warmth_dial_is_monotone_on_the_embedded_model():
+    backend = EmbeddedBackend()
+    persona = Persona(name="Mochi", description="Mochi is the person's long-time companion.")
+    scores = []
+    for warmth in (0, 50, 100):
+        total = 0.0
+        for seed, text in enumerate(PROMPTS, 1):
+            p = assemble(persona, text, recent=[], memories=[], context_tokens=backend.context_tokens,
+                         reply_tokens=200, count=backend.count_tokens, warmth=warmth, compact=True)  # fmt: skip
+            r = backend.complete(p.messages, temperature=p.temperature, top_p=p.top_p,
+                                 max_tokens=max(32, int(200 * p.length)), seed=seed)  # fmt: skip
+            total += markers(r.text).score
+        scores.append(total / len(PROMPTS))
+    assert scores[0] < scores[1] < scores[2], scores
