@@ -27,3 +27,27 @@ def test_migrated_tables_have_every_declared_column(tmp_path):
     for table in metadata.sorted_tables:
         columns = {c["name"] for c in inspector.get_columns(table.name)}
         assert {c.name for c in table.columns} == columns, table.name
+
+
+def test_0006_indexes_authors_of_existing_messages(tmp_path):
+    """A store imported before authors were indexed finds a speaker's turns by name after upgrading
+    (the SillyTavern fixture's user "slow" is never named in the text)."""
+    from conftest import FIXTURES
+    from hearth.ingest import import_many
+    from hearth.store.memories import lexical_messages
+
+    store = Store(str(tmp_path / "h.db"))
+    chats = FIXTURES / "sillytavern"
+    import_many(
+        store, [chats / "devslow_seraphina_2025-04-18.jsonl", chats / "glxiang369_song-county_2025-05-10.jsonl"]
+    )
+
+    def found(conn, query):
+        return conn.exec_driver_sql(f"SELECT count(*) FROM message_fts WHERE message_fts MATCH '{query}'").scalar()
+
+    with store.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0005")
+        assert found(conn, "slow") == 0
+        command.upgrade(_alembic_config(conn), "head")
+        assert found(conn, "slow") == 2
+    assert len(lexical_messages(store, "what did slow say", 10)) >= 2

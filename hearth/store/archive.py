@@ -23,7 +23,7 @@ from hearth.errors import CorruptInput
 from hearth.formats.bundle import Bundle
 from hearth.store import Store
 from hearth.store import schema as s
-from hearth.store.tokens import index_columns
+from hearth.store.tokens import index_columns, message_columns
 from hearth.store.writer import BatchResult, _insert_ignore
 
 FORMAT = "hearth-archive"
@@ -323,7 +323,7 @@ class _Importer:
             ids[row["source_id"]] = row["id"]
             fresh.append(row)
         if self.fts:
-            fts = [(r["id"], *index_columns(r["text"])) for r in fresh if r["text"]]
+            fts = [(r["id"], *message_columns(r["text"], r.get("author_name"))) for r in fresh if r["text"]]
             if fts:
                 conn.exec_driver_sql(f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)", fts)
         self.result.messages_added += len(fresh)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from hearth.errors import NotFound
 from hearth.store import Store
 from hearth.store import schema as s
-from hearth.store.tokens import index_columns
+from hearth.store.tokens import message_columns
 from hearth.store.writer import safe_text
 
 M, C = s.messages.c, s.conversations.c
@@ -123,7 +123,8 @@ def append(
         )  # fmt: skip
         if text and conn.dialect.name == "sqlite":
             conn.exec_driver_sql(
-                f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)", (mid, *index_columns(text))
+                f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
+                (mid, *message_columns(text, safe_text(author_name))),
             )
         conn.execute(
             sa.update(s.conversations).where(C.id == conversation_id).values(updated_at=now, current_node=source_id)
@@ -147,11 +148,12 @@ def update_message(store: Store, message_id: int, **values: Any) -> None:
     with store.write() as conn, conn.begin():
         conn.execute(sa.update(s.messages).where(M.id == message_id).values(**values))
         if text is not None and conn.dialect.name == "sqlite":
+            author = conn.execute(sa.select(M.author_name).where(M.id == message_id)).scalar()
             conn.exec_driver_sql(f"DELETE FROM {s.FTS_TABLE} WHERE rowid = ?", (message_id,))
             if text:
                 conn.exec_driver_sql(
                     f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
-                    (message_id, *index_columns(safe_text(text) or "")),
+                    (message_id, *message_columns(safe_text(text) or "", author)),
                 )
 
 

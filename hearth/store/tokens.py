@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from operator import add
 
 _CJK = (
@@ -76,16 +77,66 @@ def query_terms(query: str) -> list[tuple[str, list[str]]]:
     return terms
 
 
-def fts5_any(query: str) -> str | None:
+def fts5_any(
+    query: str,
+    count: Callable[[str, list[tuple[int, int]]], int] | None = None,
+    total: int = 0,
+    budget: int = 10_000,
+    common: float = 0.2,
+    drive: int = 3_000,
+) -> str | list[str] | None:
     """A loose MATCH for retrieval: any word or any CJK bigram/character of the query, so bm25
-    ranks by overlap ("你的猫叫什么名字" finds "猫叫小白" through 猫叫)."""
+    ranks by overlap ("你的猫叫什么名字" finds "猫叫小白" through 猫叫).
+
+    Without `count`: one MATCH string (or None). With `count(match, [(first, last) rowids, …])` and
+    `total` (the highest rowid): a list of MATCH strings to run in order until enough rows are
+    found, all scored by bm25 over the same phrases so their scores compare. FTS5 scores every
+    matching row and reads every phrase's whole row list for its idf, so common words cost time in
+    proportion to the table (~0.25 s at a million memories). So each token's rows are counted
+    (exactly up to 20,000 rows, else in four spread samples of 5,000 rowids), and when they add up
+    to more than `budget`:
+    - tokens in more than `common` of the rows are left out (bm25 gives them little weight);
+    - the rarest tokens, up to `drive` rows, must match and the others only rank:
+      `(rare) AND (others)`, then `(rare) NOT (others)`. The best row of the full query nearly
+      always holds the rarest token (bench/RESULTS.md measures how often the first result changes).
+    """
     tokens: list[str] = []
     for column, parts in query_terms(query):
         if column == "uni":
             tokens.append(f'uni : "{parts[0]}"')
         else:
             tokens += [f'body : "{t.replace(chr(34), chr(34) * 2)}"' for t in parts]
-    return " OR ".join(dict.fromkeys(tokens)) or None
+    tokens = list(dict.fromkeys(tokens))
+    if count is None:
+        return " OR ".join(tokens) or None
+    if total * len(tokens) <= budget:
+        return [" OR ".join(tokens)] if tokens else []
+    window, step = 5_000, total / 4
+    samples = [(lo, lo + window - 1) for lo in (int(step * (i + 0.5)) - window // 2 for i in range(4))]
+    freq: dict[str, float] = {}
+    for t in tokens:
+        if total <= 4 * window:
+            freq[t] = count(t, [(0, total)])
+        else:
+            freq[t] = count(t, samples) * total / (4 * window)
+            if not freq[t]:
+                freq[t] = count(t, [(0, total)])  # absent from the samples: rare, so counting it all is cheap
+    live = [t for t in tokens if freq[t] > 0]
+    if sum(freq[t] for t in live) <= budget:
+        return [" OR ".join(live)] if live else []
+    kept = sorted((t for t in live if freq[t] <= common * total), key=freq.__getitem__)
+    if not kept:
+        return []  # only words most documents hold: no lexical signal worth a full scan
+    rare: list[str] = []
+    for t in kept:
+        if rare and sum(freq[r] for r in rare) + freq[t] > drive:
+            break
+        rare.append(t)
+    others = kept[len(rare) :]
+    if not others or sum(freq[t] for t in kept) <= budget:
+        return [" OR ".join(kept)]
+    ranked_only = " OR ".join(others)
+    return [f"({' OR '.join(rare)}) AND ({ranked_only})", f"({' OR '.join(rare)}) NOT ({ranked_only})"]
 
 
 def fts5_match(query: str) -> str | None:
@@ -100,3 +151,13 @@ def fts5_match(query: str) -> str | None:
         star = "*" if len(tokens) == 1 and not _RUN.match(tokens[0]) else ""
         phrases.append(f'{column} : "{phrase}"{star}')
     return " AND ".join(phrases)
+
+
+def message_columns(text: str, author: str | None) -> tuple[str, str]:
+    """The index columns of a message: who said it, then what was said, so "what did Caroline say
+    about her research" finds Caroline's own turns. The name is indexed, never added to the text."""
+    body, uni = index_columns(text)
+    if not author or not author.strip():
+        return body, uni
+    a_body, a_uni = index_columns(author)
+    return f"{a_body} {body}", f"{a_uni} {uni}".strip()

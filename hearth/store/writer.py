@@ -31,7 +31,7 @@ from hearth.records import (
 )
 from hearth.store import schema as s
 from hearth.store.companions import DEFAULT_NAMES, companion_by_name, upsert_card
-from hearth.store.tokens import index_columns
+from hearth.store.tokens import index_columns, message_columns
 
 
 def safe_text(text: str | None) -> str | None:
@@ -290,7 +290,7 @@ class BatchWriter:
             parent_id = ids.get(m.parent_source_id) if m.parent_source_id is not None else None
             msg_rows.append(_message_row(m, mid, cid, parent_id, raw, c.source_format))
             if m.text and self.fts:
-                body, uni = index_columns(safe_text(m.text) or "")
+                body, uni = message_columns(safe_text(m.text) or "", safe_text(m.author_name))
                 fts_rows.append((mid, body, uni))
             for a in m.attachments:
                 att_rows.append(
@@ -354,7 +354,7 @@ class BatchWriter:
                     if m.text:
                         conn.exec_driver_sql(
                             f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
-                            (mid, *index_columns(safe_text(m.text) or "")),
+                            (mid, *message_columns(safe_text(m.text) or "", safe_text(m.author_name))),
                         )
             conn.execute(sa.update(s.messages).where(m_.id == mid).values(**values))
         row = self._conversation_row(cid, c, conv_raw, chash)
