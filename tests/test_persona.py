@@ -182,3 +182,19 @@ def test_markers_rise_with_warmth_cues():
     scores = [warmth.markers(t).score for t in (cold, friendly, warm)]
     assert scores == sorted(scores) and scores[0] < scores[-1]
     assert warmth.markers(zh).affect >= 3 and warmth.markers(zh).emoji == 1
+
+
+def test_derive_with_a_backend_writes_the_portrait(store):
+    from scripted import Scripted
+
+    import_many(store, [FIXTURES / "sillytavern" / "devslow_seraphina_2025-04-18.jsonl"])
+    cid = companion_id(store, "Seraphina")
+    backend = Scripted(name="writer", model="big-model", reply="You are Seraphina, a gentle guardian of the forest.")
+    persona = derive(store, cid, backend=backend)
+    assert persona.summary.startswith("You are Seraphina")
+    assert persona.style["summary_written_by"] == "big-model"
+    sent = backend.calls[0]
+    assert "memory letter" in sent[0]["content"] and "Seraphina" in sent[1]["content"]
+    personas.save(store, cid, {**persona.model_dump(), "edited": ["summary"]}, "edited")
+    again = derive(store, cid, backend=Scripted(reply="something else"))
+    assert again.summary.startswith("You are Seraphina")  # a portrait set by hand is kept

@@ -45,6 +45,9 @@ def _show(persona, as_json: bool, version: int | None = None) -> None:
 def persona_derive(
     companion_name: CompanionOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the result without saving a new version.")] = False,
+    backend: Annotated[
+        Optional[str], typer.Option("--backend", "-b", help="Also have this model write the portrait (summary).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build the persona from your history (style, pet names, language mix, facts, example exchanges).
@@ -54,8 +57,14 @@ def persona_derive(
 
     store = _store()
     cid = companion(store, companion_name)
-    persona = derive(store, cid)
-    version = None if dry_run else save_derived(store, cid, persona)
+    model = None
+    if backend is not None:
+        from hearth.backends.registry import get_backend
+
+        model = get_backend(backend)
+    persona = derive(store, cid, backend=model)
+    note = f"portrait by {persona.style.get('summary_written_by')}" if model is not None else None
+    version = None if dry_run else save_derived(store, cid, persona, note)
     _show(persona, as_json, version)
     if not as_json:
         out.print("\n(dry run: nothing saved)" if dry_run else f"\nSaved as version {version}.", style="dim")

@@ -141,8 +141,9 @@ def example_dialogue(exchanges: list[Exchange], stats: dict[str, Any], count: in
     return "\n".join(f"<START>\n{{{{user}}}}: {ex.user.strip()}\n{{{{char}}}}: {ex.reply.strip()}" for ex in chosen)
 
 
-def derive(store: Store, companion_id: int, sample: int = SAMPLE_REPLIES) -> Persona:
-    """A new persona from the companion's history; the caller decides whether to save it."""
+def derive(store: Store, companion_id: int, sample: int = SAMPLE_REPLIES, backend: Any = None) -> Persona:
+    """A new persona from the companion's history; the caller decides whether to save it. With a
+    `backend`, a model also writes the portrait (`summary`) from the measured notes."""
     persona = base_persona(store, companion_id)
     exchanges, person, timeline = _exchanges(store, companion_id, sample)
     replies = [style.Reply(ex.reply, ex.conversation_id) for ex in exchanges]
@@ -165,7 +166,14 @@ def derive(store: Store, companion_id: int, sample: int = SAMPLE_REPLIES) -> Per
         if dialogue := example_dialogue(exchanges, stats):
             updates["example_dialogue"] = dialogue
             stats["example_dialogue"] = "derived"
-    return persona.model_copy(update=updates)
+    derived = persona.model_copy(update=updates)
+    if backend is not None and "summary" not in kept:
+        from hearth.persona.portrait import write_portrait
+
+        text, model = write_portrait(backend, derived, exchanges)
+        stats["summary_written_by"] = model
+        derived = derived.model_copy(update={"summary": text})
+    return derived
 
 
 def save_derived(store: Store, companion_id: int, persona: Persona, note: str | None = None) -> int:
