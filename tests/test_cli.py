@@ -68,3 +68,6 @@ def test_audit_table_json_and_plot(db, tmp_path):
 def test_empty_store_audit_is_friendly(tmp_path):
     r = run_hearth("audit", db=tmp_path / "empty.db")
     assert r.returncode == 0 and "Import an export first" in r.stderr
+    plotted = run_hearth("audit", "--plot", str(tmp_path / "t.png"), db=tmp_path / "empty.db")
+    assert plotted.returncode == 1 and "nothing to plot" in plotted.stderr and "bug" not in plotted.stderr
+    assert not (tmp_path / "t.png").exists()

@@ -172,3 +172,20 @@ def test_passthrough_stores_nothing(setup):
     assert r.choices[0].message.content == "Hi." and r.model == "gpt-4o-mini"
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM messages").scalar() == 0
+
+
+def test_a_backend_that_cannot_be_built_keeps_the_message(setup):
+    from hearth.errors import BackendConfigError
+
+    server, store, backends, hub = setup
+
+    def broken(name):
+        raise BackendConfigError("The backend 'cloud' needs OPENROUTER_API_KEY, which is not set.")
+
+    hub._make, hub._backends = broken, {}
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key=TOKEN, max_retries=0)
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.chat.completions.create(model="hearth/warmie", messages=[{"role": "user", "content": "still here?"}])
+    assert caught.value.status_code == 502 and "OPENROUTER_API_KEY" in str(caught.value)
+    conv = chat.recent_conversations(store, hub.companion_id("warmie"), 1)[0]
+    assert [t.text for t in chat.visible_path(store, conv)] == ["still here?"]

@@ -1,4 +1,5 @@
-"""The routing timeline as a PNG: which models answered each month, and the rerouted share."""
+"""The routing timeline as a PNG (CLI, reports) or SVG (web UI): which models answered each month,
+and the rerouted share."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def _month_range(months: list[str]) -> list[str]:
     return out
 
 
-def plot_timeline(audit: RoutingAudit, path: Path) -> Path:
+def _figure(audit: RoutingAudit):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -69,8 +70,32 @@ def plot_timeline(audit: RoutingAudit, path: Path) -> Path:
         handles, labels = handles + h2, labels + l2
     fig.legend(handles, labels, loc="lower center", fontsize=8, ncol=min(5, len(labels)), frameon=False)
     fig.tight_layout(rect=(0, 0.06 + 0.035 * ((len(labels) - 1) // 5), 1, 1))
+    return fig
+
+
+def plot_timeline(audit: RoutingAudit, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig = _figure(audit)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def timeline_svg(audit: RoutingAudit) -> str:
+    """The same chart as SVG text for the web page. Text stays text (`svg.fonttype: none`), so the
+    browser draws it with its own fonts (CJK included) and it scales on a phone; matplotlib escapes
+    every label, so a hostile model name cannot become markup."""
+    import io
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "hearth"}):
+        fig = _figure(audit)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg")
+    plt.close(fig)
+    return buf.getvalue()

@@ -336,6 +336,9 @@ def audit(
     from hearth.audit import run_audit
 
     result = run_audit(_store())
+    if plot and not result.total.replies:
+        raise HearthError("There is nothing to plot: no replies with a recorded model yet.",
+                          hint="Import an export first: hearth import PATH")  # fmt: skip
     if plot:
         from hearth.audit.plot import plot_timeline
 

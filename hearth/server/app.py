@@ -15,7 +15,7 @@ MAX_BODY_BYTES = 4 << 20
 
 
 def create_app(hub: Hub, auth: Auth) -> FastAPI:
-    from hearth.server import openai_api
+    from hearth.server import openai_api, web
 
     app = FastAPI(title="hearth", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.hub = hub
@@ -47,4 +47,5 @@ def create_app(hub: Hub, auth: Auth) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(openai_api.router)
+    web.install(app)  # the web UI's pages and /static
     return app

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from hearth.companion.reconcile import BadRequest, plan
 from hearth.companion.turn import TurnResult
 from hearth.errors import BackendError, HearthError, NotFound
+from hearth.store import chat
 
 router = APIRouter()
 COMPANION_PREFIX = "hearth/"
@@ -115,9 +116,16 @@ class _Run:
         self.result: TurnResult | None = None
 
     def execute(self) -> TurnResult:
-        comp = self.hub.companion(self.companion_id, warmth=self.options["warmth"],
-                                  max_tokens=self.options["max_tokens"])  # fmt: skip
         p = self.plan
+        try:
+            comp = self.hub.companion(self.companion_id, warmth=self.options["warmth"],
+                                      max_tokens=self.options["max_tokens"])  # fmt: skip
+        except BackendError as exc:  # no backend to speak through: the person's message is still kept
+            self.deltas.put(None)
+            user_id = p.user_message_id or chat.append(self.hub.store, p.conversation_id, "user", p.text,
+                                                       parent_id=p.parent_id)  # fmt: skip
+            self.result = TurnResult(p.conversation_id, user_id, None, "", "", error=exc)
+            return self.result
         with self.hub.backend_lock(comp.backend):
             try:
                 if p.user_message_id is not None:
