@@ -538,6 +538,7 @@ def main() -> None:
 # Sub-command groups register themselves on `app` when imported.
 from hearth.cli import backends as _backends  # noqa: E402, F401
 from hearth.cli import chat as _chat  # noqa: E402, F401
+from hearth.cli import db as _db  # noqa: E402, F401
 from hearth.cli import guard as _guard  # noqa: E402, F401
 from hearth.cli import memory as _memory  # noqa: E402, F401
 from hearth.cli import persona as _persona  # noqa: E402, F401
