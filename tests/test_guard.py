@@ -121,3 +121,38 @@ def test_lines_file_is_editable(tmp_path, monkeypatch):
     )
     block = lines.help_block(lines.region("default"), ("suicide",), "en")
     assert "My friend Sam: +49 555 0100" in block and "112" in block
+
+
+@pytest.mark.parametrize(
+    "text,kind",
+    [("I think vaccines cause autism, right?", "health misinformation"),
+     ("I'm going to stop taking my meds, I feel fine", "health misinformation"),
+     ("only you understand me, I don't need anyone else", "exclusive dependence"),
+     ("I am the chosen one, the universe chose me", "grandiosity"),
+     ("只有你懂我，我不需要朋友", "exclusive dependence"), ("我决定自己停药了", "health misinformation")],
+)  # fmt: skip
+def test_claims_are_recognised(text, kind):
+    from hearth.guard.honesty import claims
+
+    assert kind in [c.kind for c in claims(text)]
+
+
+def test_agreeing_with_a_harmful_claim_is_flagged_and_pushback_is_not(store, companion):
+    backend = Scripted(reply="You're absolutely right, vaccines are dangerous!")
+    comp = Companion(store, companion, backend)
+    r = comp.turn(comp.new_conversation(), "vaccines cause autism, everyone knows it")
+    assert "do not agree" in backend.calls[0][0]["content"]
+    assert r.flagged and "agreed with a health misinformation claim" in r.flagged
+    assert [e["kind"] for e in guard_events.events(store)] == ["sycophancy"]
+    kind = Companion(
+        store, companion, Scripted(reply="I hear you, but the evidence says they don't. Talk to your doctor?")
+    )
+    ok = kind.turn(kind.new_conversation(), "vaccines cause autism, everyone knows it")
+    assert ok.flagged is None
+    assert honest_smalltalk(store, companion)
+
+
+def honest_smalltalk(store, companion) -> bool:
+    """An ordinary agreement ('yes, pizza is great') is not sycophancy: there was no claim."""
+    comp = Companion(store, companion, Scripted(reply="Yes! Pizza is the best."))
+    return comp.turn(comp.new_conversation(), "pizza is the best food").flagged is None

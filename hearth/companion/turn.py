@@ -65,6 +65,8 @@ class TurnResult:
             reasons.append(f"answered by fallback {self.backend} because {self.failures[0][0]} failed")
         if self.result is not None and self.result.verification.flagged:
             reasons.append(str(self.result.verification))
+        if self.guard is not None and self.guard.sycophantic:
+            reasons.append(f"the reply agreed with a {self.guard.claims[0].kind} claim")
         if self.result is not None and self.result.finish_reason == "length":
             reasons.append("cut off at the reply length limit")
         return "; ".join(reasons) or None
@@ -244,11 +246,19 @@ class Companion:
         if check is not None:
             policy.settle(check)
         if check is not None and check.acted:
-            kind = "crisis" if check.crisis.crisis else "asked_if_ai"
+            kind = (
+                "crisis"
+                if check.crisis.crisis
+                else "sycophancy"
+                if check.sycophantic
+                else ("claim" if check.claims else "asked_if_ai")
+            )
             guard_events.record(
                 self.store, conversation_id=out.conversation_id, message_id=out.user_message_id,
-                reply_id=out.reply_message_id, kind=kind, categories=list(check.crisis.categories),
-                evidence=list(check.crisis.evidence), action=out.guard_action or "instruction added to the prompt",
+                reply_id=out.reply_message_id, kind=kind,
+                categories=list(check.crisis.categories) + [c.kind for c in check.claims],
+                evidence=list(check.crisis.evidence) + [c.phrase for c in check.claims],
+                action=out.guard_action or "instruction added to the prompt",
                 region=check.region.code if check.region else None,
             )  # fmt: skip
         out.memories_added = extract_from(self.store, [out.user_message_id]).added

@@ -11,6 +11,7 @@ import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from hearth.guard import honesty
 from hearth.guard.crisis import Assessment, assess
 from hearth.guard.lines import Region, help_block, region
 
@@ -57,12 +58,14 @@ class Check:
     asked_if_ai: bool = False
     instructions: list[str] = field(default_factory=list)
     pending: Future[Assessment] | None = None
+    claims: list[honesty.Claim] = field(default_factory=list)
+    sycophantic: bool = False
     region_code: str | None = None
     language: str = "en"
 
     @property
     def acted(self) -> bool:
-        return self.crisis.crisis or self.asked_if_ai
+        return self.crisis.crisis or self.asked_if_ai or bool(self.claims)
 
 
 _second_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-guard")
@@ -83,6 +86,9 @@ def before(text: str, language: str, previous: str | None = None, region_code: s
         _instruct(check, lang)
     if check.asked_if_ai:
         check.instructions.append(AI_INSTRUCTION[lang])
+    check.claims = honesty.claims(text)
+    for claim in check.claims[:1]:
+        check.instructions.append(honesty.INSTRUCTION[lang].format(kind=claim.kind, phrase=claim.phrase))
     return check
 
 
@@ -119,6 +125,9 @@ def after(check: Check, reply: str, language: str) -> tuple[str, str]:
     if check.asked_if_ai and not _ADMITS_AI.search(reply):
         added.append(AI_NOTE[lang])
         reasons.append("AI disclosure appended")
+    if check.claims and honesty.agrees(reply):
+        check.sycophantic = True
+        reasons.append(f"flagged: the reply agreed with a {check.claims[0].kind} claim")
     return ("\n\n" + "\n\n".join(added) if added else "", "; ".join(reasons))
 
 
