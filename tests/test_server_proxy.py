@@ -189,3 +189,16 @@ def test_a_backend_that_cannot_be_built_keeps_the_message(setup):
     assert caught.value.status_code == 502 and "OPENROUTER_API_KEY" in str(caught.value)
     conv = chat.recent_conversations(store, hub.companion_id("warmie"), 1)[0]
     assert [t.text for t in chat.visible_path(store, conv)] == ["still here?"]
+
+
+def test_passthrough_streams_and_reports_the_served_model(setup):
+    server, store, *_ = setup
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key=TOKEN, max_retries=0)
+    chunks = list(client.chat.completions.create(model="backend/cloud", stream=True,
+                                                 messages=[{"role": "user", "content": "hi"}]))  # fmt: skip
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Hi."
+    assert chunks[-1].model == "gpt-4o-mini" and chunks[-1].choices[0].finish_reason == "stop"
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="backend/nope", messages=[{"role": "user", "content": "hi"}])
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM messages").scalar() == 0

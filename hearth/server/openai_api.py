@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from hearth.companion.reconcile import BadRequest, plan
+from hearth.companion.reconcile import BadRequest, plan, split
 from hearth.companion.turn import TurnResult
 from hearth.errors import BackendError, HearthError, NotFound
 from hearth.store import chat
@@ -197,7 +197,7 @@ def _completion_response(run: _Run, r: TurnResult) -> JSONResponse:
     return JSONResponse(body, headers=_headers(r))
 
 
-def _chunk(run: _Run, model: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+def _chunk(run: _Run | _Ids, model: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
     body = {"id": run.id, "object": "chat.completion.chunk", "created": run.created, "model": model,
             "system_fingerprint": None, "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
                                                      "logprobs": None}], **extra}  # fmt: skip
@@ -235,23 +235,63 @@ def _sse(run: _Run, include_usage: bool) -> Iterator[str]:
     yield "data: [DONE]\n\n"
 
 
-def _passthrough(hub, body: dict[str, Any]) -> JSONResponse:
+class _Ids:
+    def __init__(self) -> None:
+        self.id = "chatcmpl-hearth-" + uuid.uuid4().hex[:24]
+        self.created = int(time.time())
+
+
+def _passthrough(hub, body: dict[str, Any]):
     """A backend's own model, straight through: no persona, no memory, nothing stored."""
     name = body["model"].removeprefix(BACKEND_PREFIX)
-    backend = hub.backend(name)
+    try:
+        backend = hub.backend(name)
+        _, history, text = split(body["messages"])
+    except BadRequest as exc:
+        return error(400, exc.message)
+    except NotFound:
+        raise
+    except HearthError as exc:
+        return error(502, exc.message, "upstream_error")
+    system = [{"role": "system", "content": m["content"]} for m in body["messages"]
+              if m.get("role") == "system" and isinstance(m.get("content"), str)]  # fmt: skip
+    msgs = system + [{"role": r, "content": t} for r, t in history] + [{"role": "user", "content": text}]
+    options = {"temperature": body.get("temperature"), "max_tokens": body.get("max_completion_tokens")
+               or body.get("max_tokens"), "seed": body.get("seed")}  # fmt: skip
+    ids = _Ids()
+    if body.get("stream"):
+        return StreamingResponse(_passthrough_sse(hub, backend, msgs, options, ids), media_type="text/event-stream",
+                                 headers={"cache-control": "no-cache"})  # fmt: skip
     try:
         with hub.backend_lock(backend):
-            result = backend.complete([{"role": m["role"], "content": m["content"]} for m in body["messages"]],
-                                      temperature=body.get("temperature"), max_tokens=body.get("max_tokens"),
-                                      seed=body.get("seed"))  # fmt: skip
+            result = backend.complete(msgs, **options)
     except HearthError as exc:
         return error(502, exc.message, "upstream_error")
     return JSONResponse({
-        "id": "chatcmpl-hearth-" + uuid.uuid4().hex[:24], "object": "chat.completion", "created": int(time.time()),
-        "model": result.served_model,
+        "id": ids.id, "object": "chat.completion", "created": ids.created, "model": result.served_model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": result.text},
                      "finish_reason": result.finish_reason, "logprobs": None}],
         "usage": {"prompt_tokens": result.usage.prompt_tokens, "completion_tokens": result.usage.completion_tokens,
                   "total_tokens": result.usage.total_tokens},
     }, headers={"x-hearth-served-model": result.served_model,
                 "x-hearth-verification": result.verification.status})  # fmt: skip
+
+
+def _passthrough_sse(hub, backend, msgs, options, ids: _Ids) -> Iterator[str]:
+    model = backend.requested_model
+    yield _chunk(ids, model, {"role": "assistant", "content": ""})
+    try:
+        with hub.backend_lock(backend):
+            stream = backend.stream(msgs, **options)
+            for delta in stream:
+                yield _chunk(ids, model, {"content": delta.text})
+            result = stream.result or stream.final()
+    except HearthError as exc:
+        yield _event({"error": {"message": exc.message, "type": "upstream_error", "code": type(exc).__name__}})
+        yield "data: [DONE]\n\n"
+        return
+    usage = {"prompt_tokens": result.usage.prompt_tokens, "completion_tokens": result.usage.completion_tokens,
+             "total_tokens": result.usage.total_tokens}  # fmt: skip
+    yield _chunk(ids, result.served_model, {}, result.finish_reason, usage=usage,
+                 hearth={"served_model": result.served_model, "verification": result.verification.status})  # fmt: skip
+    yield "data: [DONE]\n\n"
