@@ -74,3 +74,22 @@ def test_warmth_dial_is_monotone_on_the_embedded_model():
             total += markers(r.text).score
         scores.append(total / len(PROMPTS))
     assert scores[0] < scores[1] < scores[2], scores
+
+
+def test_rate_and_regenerate_in_chat(tmp_path):
+    db = tmp_path / "h.db"
+    run_hearth("import", str(SERAPHINA), db=db)
+    r = run_hearth("chat", "-c", "Seraphina", "--new", "--seed", "1", db=db,
+                   input="Tell me about the forest.\n/good lovely\n/again\n/bad too long\n/quit\n")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "Noted: 👍" in r.stdout and "Noted: 👎" in r.stdout
+    assert r.stdout.count("answered by SmolLM2") == 2
+    from hearth.store import Store
+
+    with Store(str(db)) as store, store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT f.rating, f.text, m.visible FROM feedback f JOIN messages m ON m.id = f.message_id "
+            "WHERE f.source_format = 'hearth' ORDER BY f.id"
+        ).all()
+    assert [(r[0], r[1]) for r in rows] == [(1, "lovely"), (-1, "too long")]
+    assert [bool(r[2]) for r in rows] == [False, True]  # the first reply stays, as a hidden branch

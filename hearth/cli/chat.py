@@ -19,6 +19,8 @@ HELP = """Commands:
   /warmth N      warmth 0-100 for this chat (0 reserved … 100 affectionate)
   /memory [Q]    what the companion remembers (about Q, or pinned)
   /why           what went into the prompt of the last reply
+  /good, /bad [why]   thumbs up or down on the last reply (kept as your preference)
+  /again         answer the last message again (the earlier reply stays as a branch)
   /new           start a new conversation
   /help          this list
   /quit          leave (Ctrl-D works too)"""
@@ -77,6 +79,12 @@ def _memory(comp, query: str) -> None:
         out.print(Text(f"  {h.kind} #{h.id}: {' '.join(h.text.split())[:160]}"))
 
 
+def chat_path(comp, last):
+    from hearth.store import chat
+
+    return chat.visible_path(comp.store, last.conversation_id)
+
+
 def _command(comp, line: str, state: dict) -> bool:
     """Run a /command; False means leave."""
     from hearth.backends.registry import get_backend
@@ -104,6 +112,25 @@ def _command(comp, line: str, state: dict) -> bool:
         _why(comp)
     elif name == "memory":
         _memory(comp, arg)
+    elif name in ("good", "bad"):
+        from hearth.store import chat
+
+        last = comp.last
+        if last is None or last.reply_message_id is None:
+            out.print("There is no reply to rate yet.")
+        else:
+            chat.rate(comp.store, last.reply_message_id, 1 if name == "good" else -1, arg or None)
+            out.print("Noted: 👍" if name == "good" else "Noted: 👎")
+    elif name == "again":
+        last = comp.last
+        if last is None:
+            out.print("Nothing to answer again yet.")
+        else:
+            text = next((t.text for t in reversed(chat_path(comp, last)) if t.id == last.user_message_id), "")
+            r = comp.reply_to(last.conversation_id, last.user_message_id, text,
+                              on_delta=lambda d: out.print(d, end="", markup=False, highlight=False))  # fmt: skip
+            out.print()
+            out.print(_answered_line(r))
     elif name == "new":
         state["conv"] = comp.new_conversation()
         out.print(f"New conversation {state['conv']}.")
@@ -182,4 +209,3 @@ def chat_cmd(
         if interactive:
             out.print(Text(f"{persona.name}> ", style="bold"), end="")
         _turn(comp, state["conv"], line, seed)
-

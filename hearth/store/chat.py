@@ -184,3 +184,20 @@ def recent_conversations(store: Store, companion_id: int, limit: int) -> list[in
                 .limit(limit)
             ).scalars()
         )
+
+
+def rate(store: Store, message_id: int, rating: int, note: str | None = None) -> None:
+    """The person's thumbs up (+1) or down (-1) on a reply; rating the same reply again replaces it."""
+    with store.write() as conn, conn.begin():
+        row = conn.execute(sa.select(M.source_id, M.conversation_id).where(M.id == message_id)).first()
+        if row is None:
+            raise NotFound(f"There is no message {message_id}.")
+        conv = conn.execute(sa.select(C.source_id).where(C.id == row.conversation_id)).scalar()
+        key = f"hearth:{row.source_id}"
+        conn.execute(s.feedback.delete().where(s.feedback.c.source_format == FORMAT, s.feedback.c.source_id == key))
+        conn.execute(
+            s.feedback.insert().values(
+                source_format=FORMAT, source_id=key, message_id=message_id, conversation_source_id=conv,
+                message_source_id=row.source_id, rating=1 if rating > 0 else -1, text=note, created_at=time.time(),
+            )
+        )  # fmt: skip
