@@ -397,13 +397,16 @@ def audit(
 
 # ------------------------------------------------------------------ export
 
-EXPORT_FORMATS = ("hearth", "card", "openai-jsonl", "sillytavern")
+EXPORT_FORMATS = ("hearth", "card", "openai-jsonl", "sillytavern", "preferences")
 
 
 @app.command()
 def export(
     format: Annotated[
-        str, typer.Option("--format", "-f", help="hearth (everything, re-importable), card, openai-jsonl, sillytavern.")
+        str,
+        typer.Option(
+            "--format", "-f", help="hearth (everything, re-importable), card, openai-jsonl, sillytavern, preferences."
+        ),  # fmt: skip
     ] = "hearth",
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="File (hearth, openai-jsonl) or folder.")
@@ -418,6 +421,7 @@ def export(
     card: a Character Card V3 (PNG and JSON) per companion, its memories as the lorebook.
     openai-jsonl: fine-tuning chat JSONL, one visible branch per line, system prompt from the card.
     sillytavern: one chat .jsonl per conversation that SillyTavern can open.
+    preferences: DPO JSONL ({"prompt", "chosen", "rejected"}) from the replies you rated.
     """
     from hearth.store import loaders
 
@@ -458,6 +462,16 @@ def export(
                     f.write(line)
                     lines += 1
         out.print(f"Wrote {output}: {lines:,} conversations for fine-tuning")
+    elif format == "preferences":
+        from hearth.store.preferences import preference_pairs
+
+        output = output or Path("hearth-preferences.jsonl")
+        pairs = 0
+        with open(output, "wb") as f:
+            for pair in preference_pairs(store, only):
+                f.write(orjson.dumps({k: pair[k] for k in ("prompt", "chosen", "rejected")}) + b"\n")
+                pairs += 1
+        out.print(f"Wrote {output}: {pairs:,} preference pairs (from the replies you rated)")
     else:
         from hearth.formats.sillytavern import write_sillytavern
 
