@@ -218,36 +218,76 @@ def supersede(conn: sa.Connection, old_id: int, new_id: int) -> None:
 def lexical_memories(
     store: Store, query: str, limit: int = 50, companion_id: int | None = None
 ) -> list[tuple[int, float]]:
-    """(memory id, bm25) best first, superseded and disabled memories left out."""
-    match = fts5_any(query)
-    if match is None:
-        return []
+    """(memory id, bm25) best first, superseded and disabled memories left out.
+
+    FTS5 ranks first and only its best rows are joined to `memories` (more when the filter drops
+    many); on large tables the MATCH is planned by how common each token is (see `fts5_any`)."""
+    fts = s.MEMORY_FTS_TABLE
     extra = "" if companion_id is None else " AND (m.companion_id = :c OR m.companion_id IS NULL)"
     sql = sa.text(
-        f"SELECT m.id, bm25({s.MEMORY_FTS_TABLE}) FROM {s.MEMORY_FTS_TABLE} f JOIN memories m ON m.id = f.rowid "
-        f"WHERE {s.MEMORY_FTS_TABLE} MATCH :q AND m.superseded_by IS NULL AND m.enabled{extra} "
-        f"ORDER BY bm25({s.MEMORY_FTS_TABLE}) LIMIT :n"
+        f"SELECT f.rowid, f.score, m.id IS NOT NULL AND m.superseded_by IS NULL AND m.enabled{extra} "
+        f"FROM (SELECT rowid, bm25({fts}) AS score FROM {fts} WHERE {fts} MATCH :q ORDER BY score LIMIT :n) f "
+        "LEFT JOIN memories m ON m.id = f.rowid ORDER BY f.score"
     )
+    found: list[tuple[int, float]] = []
     with store.engine.connect() as conn:
-        return [(r[0], r[1]) for r in conn.execute(sql, {"q": match, "n": limit, "c": companion_id})]
+        total = conn.exec_driver_sql("SELECT max(id) FROM memories").scalar() or 0
+
+        def count(match: str, spans: list[tuple[int, int]]) -> int:
+            one = f"(SELECT count(*) FROM {fts} WHERE {fts} MATCH ? AND rowid BETWEEN ? AND ?)"
+            args = tuple(x for lo, hi in spans for x in (match, lo, hi))
+            return conn.exec_driver_sql("SELECT " + " + ".join([one] * len(spans)), args).scalar()
+
+        plan = fts5_any(query, count, total)
+        for match in plan or []:
+            n = 4 * limit
+            while True:
+                rows = conn.execute(sql, {"q": match, "n": n, "c": companion_id}).all()
+                kept = [(r[0], r[1]) for r in rows if r[2]]
+                if len(found) + len(kept) >= limit or len(rows) < n:
+                    break
+                n *= 8
+            found += kept
+            if len(found) >= limit:
+                break
+    return sorted(found, key=lambda r: r[1])[:limit]
 
 
 def lexical_messages(
     store: Store, query: str, limit: int = 50, conversation_ids: list[int] | None = None
 ) -> list[tuple[int, float]]:
-    """(message id, bm25) best first over visible, non-hidden messages."""
-    match = fts5_any(query)
-    if match is None:
-        return []
+    """(message id, bm25) best first over visible, non-hidden messages (planned as in `lexical_memories`)."""
+    fts = s.FTS_TABLE
     extra = ""
     if conversation_ids is not None:
         extra = f" AND m.conversation_id IN ({','.join(str(int(c)) for c in conversation_ids) or 'NULL'})"
     sql = sa.text(
-        f"SELECT m.id, bm25({s.FTS_TABLE}) FROM {s.FTS_TABLE} f JOIN messages m ON m.id = f.rowid "
-        f"WHERE {s.FTS_TABLE} MATCH :q AND m.hidden = 0{extra} ORDER BY bm25({s.FTS_TABLE}) LIMIT :n"
+        f"SELECT f.rowid, f.score, m.id IS NOT NULL AND m.hidden = 0{extra} "
+        f"FROM (SELECT rowid, bm25({fts}) AS score FROM {fts} WHERE {fts} MATCH :q ORDER BY score LIMIT :n) f "
+        "LEFT JOIN messages m ON m.id = f.rowid ORDER BY f.score"
     )
+    found: list[tuple[int, float]] = []
     with store.engine.connect() as conn:
-        return [(r[0], r[1]) for r in conn.execute(sql, {"q": match, "n": limit})]
+        total = conn.exec_driver_sql("SELECT max(id) FROM messages").scalar() or 0
+
+        def count(match: str, spans: list[tuple[int, int]]) -> int:
+            one = f"(SELECT count(*) FROM {fts} WHERE {fts} MATCH ? AND rowid BETWEEN ? AND ?)"
+            args = tuple(x for lo, hi in spans for x in (match, lo, hi))
+            return conn.exec_driver_sql("SELECT " + " + ".join([one] * len(spans)), args).scalar()
+
+        plan = fts5_any(query, count, total)
+        for match in plan or []:
+            n = 4 * limit
+            while True:
+                rows = conn.execute(sql, {"q": match, "n": n}).all()
+                kept = [(r[0], r[1]) for r in rows if r[2]]
+                if len(found) + len(kept) >= limit or len(rows) < n:
+                    break
+                n *= 8
+            found += kept
+            if len(found) >= limit:
+                break
+    return sorted(found, key=lambda r: r[1])[:limit]
 
 
 def provenance(store: Store, memory_id: int) -> list[dict[str, Any]]:

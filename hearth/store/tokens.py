@@ -98,7 +98,9 @@ def fts5_any(
     - tokens in more than `common` of the rows are left out (bm25 gives them little weight);
     - the rarest tokens, up to `drive` rows, must match and the others only rank:
       `(rare) AND (others)`, then `(rare) NOT (others)`. The best row of the full query nearly
-      always holds the rarest token (bench/RESULTS.md measures how often the first result changes).
+      always holds the rarest token (bench/RESULTS.md measures how often the first result changes);
+      rows holding none of the rare tokens are not returned, so fewer than asked may come back.
+    A query made only of words in more than `common` of a large table gets no plan (no signal).
     """
     tokens: list[str] = []
     for column, parts in query_terms(query):

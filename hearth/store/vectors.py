@@ -2,6 +2,8 @@
 
 Vectors are plain float32 BLOBs keyed by (owner kind, owner id, model), so a store can hold the
 vectors of several embedders and anything can be re-embedded; `vec_distance_cosine` ranks them.
+Above `ann.THRESHOLD` vectors of one kind and model, an approximate index (`ann.py`, a cache the
+table always overrules) answers instead, because exact search grows with every vector.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import sqlalchemy as sa
 
-from hearth.store import Store
+from hearth.store import Store, ann
 from hearth.store import schema as s
 
 E = s.embeddings.c
@@ -67,7 +69,22 @@ def put(store: Store, owner_kind: str, model: str, ids: Sequence[int], vectors: 
 def nearest(
     store: Store, owner_kind: str, model: str, query: np.ndarray, k: int = 50, within: Iterable[int] | None = None
 ) -> list[tuple[int, float]]:
-    """(id, cosine distance) of the k closest vectors, closest first."""
+    """(id, cosine distance) of the k closest vectors, closest first.
+
+    Exact while the vectors are few (or `within` is small); above that, approximate through the
+    index, whose candidates are re-scored from this table (see ann.py)."""
+    if store.engine.dialect.name == "sqlite":
+        if within is not None and not isinstance(within, list | tuple | set | frozenset):
+            within = list(within)
+        found = ann.search(store, owner_kind, model, query, k, within)
+        if found is not None:
+            return found
+    return _exact(store, owner_kind, model, query, k, within)
+
+
+def _exact(
+    store: Store, owner_kind: str, model: str, query: np.ndarray, k: int, within: Iterable[int] | None
+) -> list[tuple[int, float]]:
     q = np.asarray(query, dtype=np.float32).tobytes()
     where = ""
     if within is not None:
