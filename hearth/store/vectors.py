@@ -21,11 +21,13 @@ E = s.embeddings.c
 
 
 def missing(store: Store, owner_kind: str, model: str, limit: int = 256) -> list[tuple[int, str]]:
-    """(id, text) of memories or visible messages that have no vector from `model` yet."""
+    """(id, passage) of memories or visible messages that have no vector from `model` yet. A
+    message's passage starts with who said it ("Caroline: …"), as its search row does."""
     table = s.memories if owner_kind == "memory" else s.messages
     t = table.c
+    who = t.author_name if owner_kind == "message" else sa.null()
     q = (
-        sa.select(t.id, t.text)
+        sa.select(t.id, t.text, who)
         .where(~sa.exists().where(E.owner_kind == owner_kind, E.owner_id == t.id, E.model == model), t.text != "")
         .order_by(t.id)
         .limit(limit)
@@ -36,7 +38,7 @@ def missing(store: Store, owner_kind: str, model: str, limit: int = 256) -> list
         else q.where(t.hidden.is_(False), t.role.in_(("user", "assistant")))
     )
     with store.engine.connect() as conn:
-        return [(r[0], r[1]) for r in conn.execute(q)]
+        return [(r[0], f"{r[2]}: {r[1]}" if r[2] else r[1]) for r in conn.execute(q)]
 
 
 def count_missing(store: Store, owner_kind: str, model: str) -> int:
