@@ -72,7 +72,7 @@ def free_port() -> int:
 
 
 class Server:
-    """The app under a real uvicorn on loopback, in a thread (as tests/test_server_proxy.py does)."""
+    """The app under a real uvicorn on loopback, in a thread (the proxy and web UI tests share it)."""
 
     def __init__(self, app) -> None:
         self.port = free_port()
