@@ -19,6 +19,10 @@ class HearthError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def with_hint(self) -> str:
+        """Message and hint as one text, for places that show a single string (an API error, a tool result)."""
+        return f"{self.message} {self.hint}" if self.hint else self.message
+
 
 class InputNotFound(HearthError):
     """The path a person gave does not exist or cannot be read."""

@@ -108,6 +108,10 @@ class AttachmentFile:
     original_name: str | None = None
 
 
+MEMORY_KINDS = ("fact", "preference", "event", "milestone", "boundary", "person", "lorebook", "note")
+"""What a memory can be; the kinds people pick from when they add or correct one."""
+
+
 @dataclass(slots=True)
 class Memory:
     """Something hearth knows about the person, with the messages it came from."""

@@ -555,6 +555,7 @@ from hearth.cli import chat as _chat  # noqa: E402, F401
 from hearth.cli import db as _db  # noqa: E402, F401
 from hearth.cli import drill as _drill  # noqa: E402, F401
 from hearth.cli import guard as _guard  # noqa: E402, F401
+from hearth.cli import mcp_cmd as _mcp  # noqa: E402, F401
 from hearth.cli import memory as _memory  # noqa: E402, F401
 from hearth.cli import persona as _persona  # noqa: E402, F401
 from hearth.cli import profile as _profile  # noqa: E402, F401

@@ -10,11 +10,11 @@ from rich.table import Table
 from rich.text import Text
 
 from hearth.cli import _json, _store, _when, app, err, out
+from hearth.records import MEMORY_KINDS as KINDS
 
 memory_app = typer.Typer(help="See, search, edit, pin and forget what hearth remembers.", no_args_is_help=True)
 app.add_typer(memory_app, name="memory")
 
-KINDS = ("fact", "preference", "event", "milestone", "boundary", "person", "lorebook", "note")
 
 
 def _companion(store, name: str | None) -> int | None:

@@ -43,7 +43,11 @@ def serve(
     out.print(Text(f"hearth is serving {store.location}", style="bold"))
     out.print(f"  Web UI:   http://{shown}:{port}/login?token={secret}")
     out.print(f"  API:      base URL http://{shown}:{port}/v1, API key = the access token")
+    out.print(f"  MCP:      http://{shown}:{port}/mcp (streamable HTTP), Bearer = the access token")
     if generated:
         out.print(Text(f"  A new access token was saved to {token_path()} (only you can read it).", style="dim"))
     out.print(Text("  Ctrl-C stops the server.", style="dim"))
-    uvicorn.run(create_app(hub, Auth(secret)), host=host, port=port, log_level="warning")
+    from hearth.memory.embed import default_embedder
+
+    app_ = create_app(hub, Auth(secret), host=host, embedder=default_embedder)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")

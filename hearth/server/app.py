@@ -1,7 +1,11 @@
-"""`hearth serve`: the FastAPI application — the OpenAI-compatible proxy and the web UI — behind
-one access token (Bearer for API clients, a signed session cookie for the browser)."""
+"""`hearth serve`: the FastAPI application — the OpenAI-compatible proxy, the web UI and the MCP
+memory server at `/mcp` — behind one access token (Bearer for API clients and MCP clients, a signed
+session cookie for the browser)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -10,14 +14,20 @@ from hearth.server.auth import COOKIE, Auth
 from hearth.server.hub import Hub
 
 OPEN_PATHS = ("/login", "/static/", "/healthz")
+API_PATHS = ("/v1/", "/mcp")
 MAX_BODY_BYTES = 4 << 20
 """Largest request body outside uploads (a long chat history is well under this)."""
 
 
-def create_app(hub: Hub, auth: Auth) -> FastAPI:
-    from hearth.server import openai_api, web
+def create_app(hub: Hub, auth: Auth, *, host: str = "127.0.0.1", embedder: Callable[[], Any] | None = None) -> FastAPI:
+    """`host` is the address served (the MCP transport checks Host headers against it on loopback);
+    `embedder` builds the MCP search embedder on first use (None: words only)."""
+    from hearth.server import letter_api, openai_api, web
+    from hearth.server.mcp_server import build_mcp
 
-    app = FastAPI(title="hearth", docs_url=None, redoc_url=None, openapi_url=None)
+    mcp_http = build_mcp(hub.store, embedder=embedder).streamable_http_app(streamable_http_path="/mcp", host=host)
+    app = FastAPI(title="hearth", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lambda _app: mcp_http.router.lifespan_context(mcp_http))  # fmt: skip
     app.state.hub = hub
     app.state.auth = auth
 
@@ -34,7 +44,7 @@ def create_app(hub: Hub, auth: Auth) -> FastAPI:
                 return JSONResponse({"error": {"message": "The request is too large.", "type": "invalid_request_error",
                                                "param": None, "code": "too_large"}}, 413)  # fmt: skip
             return await call_next(request)
-        if path.startswith("/v1/"):
+        if path.startswith(API_PATHS):  # machines get a 401 they understand, people the sign-in page
             return JSONResponse(
                 {"error": {"message": "Missing or wrong access token: send it as `Authorization: Bearer TOKEN`.",
                            "type": "authentication_error", "param": None, "code": "invalid_api_key"}},
@@ -47,5 +57,7 @@ def create_app(hub: Hub, auth: Auth) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(openai_api.router)
+    app.include_router(letter_api.router)
+    app.router.routes.extend(mcp_http.routes)  # POST/GET/DELETE /mcp: MCP's streamable HTTP transport
     web.install(app)  # the web UI's pages and /static
     return app

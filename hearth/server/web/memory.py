@@ -12,12 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from hearth.errors import HearthError, NotFound
 from hearth.memory.retrieve import retrieve
+from hearth.records import MEMORY_KINDS as KINDS
 from hearth.server.web.common import WebRoute, int_or_none, pick_companion, render, require_csrf
 from hearth.server.web.login import safe_next
 from hearth.store.memories import add_memory, forget_memory, get_memory, list_memories, provenance, update_memory
 
 router = APIRouter(route_class=WebRoute)
-KINDS = ("fact", "preference", "event", "milestone", "boundary", "person", "lorebook", "note")
 """The kinds `hearth memory` knows (as in hearth.cli.memory)."""
 SEARCH_BUDGET = 6000
 LIST_LIMIT = 200

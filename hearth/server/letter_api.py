@@ -1,0 +1,46 @@
+"""`GET /v1/letter`: the memory letter over HTTP, for apps that fetch it themselves (same code as
+`hearth letter`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+
+from hearth.errors import HearthError, NotFound
+from hearth.server.openai_api import error
+
+router = APIRouter()
+
+
+@router.get("/v1/letter", response_model=None)
+async def letter(request: Request, tokens: str = "2000", lang: str | None = None, target: str = "generic",
+                 companion: str | None = None, format: str = "json") -> Any:  # fmt: skip
+    """?tokens=2000&lang=zh|en&target=chatgpt|claude|generic&companion=SLUG&format=json|text"""
+    from fastapi.responses import PlainTextResponse
+
+    from hearth.memory.letter import build_letter
+    from hearth.store.loaders import companion_id, default_companion_id
+
+    if not tokens.isdigit():
+        return error(400, "`tokens` must be a whole number, e.g. 2000.")
+    store = request.app.state.hub.store
+
+    def build():
+        cid = companion_id(store, companion) if companion else default_companion_id(store)
+        return build_letter(store, cid, int(tokens), lang=lang, target=target)
+
+    try:
+        result = await run_in_threadpool(build)
+    except NotFound as e:
+        return error(404, e.with_hint(), code="not_found")
+    except HearthError as e:
+        return error(400, e.with_hint())
+    if format == "text":
+        return PlainTextResponse(result.text, headers={"x-hearth-letter-tokens": str(result.tokens)})
+    return {
+        "object": "hearth.letter", "companion": result.companion, "text": result.text, "tokens": result.tokens,
+        "budget": result.budget, "lang": result.language, "target": result.target, "left_out": result.left_out,
+        "memory_ids": [i.memory_id for i in result.items if i.memory_id is not None],
+    }  # fmt: skip
