@@ -80,10 +80,13 @@ def test_rate_and_regenerate_in_chat(tmp_path):
     db = tmp_path / "h.db"
     run_hearth("import", str(SERAPHINA), db=db)
     r = run_hearth("chat", "-c", "Seraphina", "--new", "--seed", "1", db=db,
-                   input="Tell me about the forest.\n/good lovely\n/again\n/bad too long\n/quit\n")  # fmt: skip
+                   input="Tell me about the forest.\n/good lovely\n/again\n/bad too long\n/choose\n/choose 9\n"
+                         "/choose 1\n/quit\n")  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "Noted: 👍" in r.stdout and "Noted: 👎" in r.stdout
     assert r.stdout.count("answered by SmolLM2") == 2
+    assert "→ 2." in r.stdout and "Choose a number from 1 to 2." in r.stdout and "Kept answer 1" in r.stdout
+    assert 'What they said about your replies: "lovely"; "too long".' in r.stdout  # the persona learned
     from hearth.store import Store
 
     with Store(str(db)) as store, store.engine.connect() as conn:
@@ -91,5 +94,5 @@ def test_rate_and_regenerate_in_chat(tmp_path):
             "SELECT f.rating, f.text, m.visible FROM feedback f JOIN messages m ON m.id = f.message_id "
             "WHERE f.source_format = 'hearth' ORDER BY f.id"
         ).all()
-    assert [(r[0], r[1]) for r in rows] == [(1, "lovely"), (-1, "too long")]
-    assert [bool(r[2]) for r in rows] == [False, True]  # the first reply stays, as a hidden branch
+    assert [(r[0], r[1]) for r in rows] == [(1, "lovely"), (-1, "too long")]  # choosing kept the words
+    assert [bool(r[2]) for r in rows] == [True, False]  # the second reply stays, as a hidden branch

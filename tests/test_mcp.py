@@ -10,9 +10,10 @@ import sys
 import anyio
 import httpx
 import pytest
-from conftest import FIXTURES, run_hearth
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+
+from conftest import FIXTURES, run_hearth
 from web_helpers import TOKEN, Server, make_app
 
 TOOLS = {"search_memory", "add_memory", "update_memory", "forget_memory", "get_persona", "get_letter"}
@@ -57,7 +58,8 @@ async def _memory_round_trip(client: Client) -> None:
     assert _found(await client.call_tool("search_memory", {"query": "peanuts allergy", "include_messages": False}),
                   en["id"])  # fmt: skip
 
-    fixed = _data(await client.call_tool("update_memory", {"memory_id": en["id"], "text": "Mia is allergic to cashews."}))
+    fix = {"memory_id": en["id"], "text": "Mia is allergic to cashews."}
+    fixed = _data(await client.call_tool("update_memory", fix))
     assert fixed["text"] == "Mia is allergic to cashews."
     assert _found(await client.call_tool("search_memory", {"query": "cashews", "include_messages": False}), en["id"])
 
@@ -112,9 +114,8 @@ def test_streamable_http_behind_the_serve_token(tmp_path):
 
 
 def test_letter_over_http(tmp_path):
-    from web_helpers import signed_in
-
     from hearth.store.memories import add_memory
+    from web_helpers import signed_in
 
     app, store, _ = make_app(tmp_path, companions=("小暖",))
     add_memory(store, "你的猫叫小白。", kind="person", companion_id=1, importance=0.9)

@@ -135,6 +135,21 @@ def test_person_uses_the_web_ui(browser, site):
     page.reload()  # the stored reply shows the same line
     assert page.locator(".answered.flagged").last.inner_text().startswith("answered by gpt-4o-mini")
 
+    # feedback: thumbs up on the streamed reply, answer again, then keep the first answer
+    page.goto(server.url + chat_path)
+    page.locator('.msg.assistant button[value="up"]').last.click()
+    page.wait_for_load_state()
+    assert "on" in page.locator('.msg.assistant button[value="up"]').last.get_attribute("class")
+    page.locator('.msg.assistant button:has-text("Answer again")').last.click()
+    page.locator(".msg.assistant a.choose").last.wait_for()
+    page.locator(".msg.assistant a.choose").last.click()
+    page.wait_for_url(re.compile(r"/chat/answers/\d+$"))
+    assert page.locator(".answers li.msg").count() == 2
+    shot(page, "answers-desktop")
+    page.locator('.answers button:has-text("Keep this one")').first.click()
+    page.wait_for_url(re.compile(r"/chat\?conversation=\d+#m\d+$"))
+    no_xss(page)
+
     # memory: search in Chinese, follow a memory to its source message (the hostile one: inert)
     page.goto(server.url + "/memory?q=小白")
     item = page.locator("li.memory", has_text="猫叫小白").first

@@ -21,6 +21,7 @@ HELP = """Commands:
   /why           what went into the prompt of the last reply
   /good, /bad [why]   thumbs up or down on the last reply (kept as your preference)
   /again         answer the last message again (the earlier reply stays as a branch)
+  /choose [N]    list the answers to the last message, or keep answer N (your choice is remembered)
   /new           start a new conversation
   /help          this list
   /quit          leave (Ctrl-D works too)"""
@@ -49,6 +50,44 @@ def _turn(comp, conv: int, text: str, seed: int | None) -> None:
             err.print(Text(f"Hint: {r.error.hint}"))
         err.print("Your message is saved in the conversation; send it again or /switch to another backend.")
     out.print(_answered_line(r))
+
+
+def _learned(comp) -> None:
+    """After a rating or a choice: refresh the persona's notes from the ratings, and say so when they change."""
+    from hearth.persona.feedback import update_persona
+
+    notes = update_persona(comp.store, comp.companion_id)
+    if notes is not None:
+        out.print(Text("Learned from your ratings: " + (notes or "(nothing clear yet)"), style="dim"))
+
+
+def _choose(comp, arg: str) -> None:
+    from hearth.store import chat
+
+    last = comp.last
+    if last is None or last.reply_message_id is None:
+        out.print("There is no answer to choose yet.")
+        return
+    options = chat.answers(comp.store, last.reply_message_id)
+    if len(options) < 2:
+        out.print("There is only one answer to the last message; /again asks for another.")
+        return
+    if not arg:
+        for n, o in enumerate(options, 1):
+            flat = " ".join((o["text"] or "").split())
+            mark = "→" if o["visible"] else " "
+            out.print(Text(f"{mark} {n}. {flat[:200]}" + (f"  [{o['served_model']}]" if o["served_model"] else "")))
+        out.print(Text("/choose N keeps answer N; the others stay as hidden branches.", style="dim"))
+        return
+    if not arg.isdigit() or not 1 <= int(arg) <= len(options):
+        out.print(f"Choose a number from 1 to {len(options)}.")
+        return
+    chosen = options[int(arg) - 1]["id"]
+    chat.choose(comp.store, chosen)
+    last.reply_message_id = chosen
+    last.text = options[int(arg) - 1]["text"] or ""
+    out.print(f"Kept answer {arg}; the conversation goes on from it.")
+    _learned(comp)
 
 
 def _why(comp) -> None:
@@ -121,6 +160,9 @@ def _command(comp, line: str, state: dict) -> bool:
         else:
             chat.rate(comp.store, last.reply_message_id, 1 if name == "good" else -1, arg or None)
             out.print("Noted: 👍" if name == "good" else "Noted: 👎")
+            _learned(comp)
+    elif name == "choose":
+        _choose(comp, arg)
     elif name == "again":
         last = comp.last
         if last is None:

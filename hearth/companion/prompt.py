@@ -121,6 +121,7 @@ def core(persona: Persona, warmth: int, user: str, now: float | None = None) -> 
     for label_en, label_zh, text in (
         ("About you", "关于你", persona.description), ("Personality", "性格", persona.personality),
         ("Scenario", "情境", persona.scenario), ("How you write", "说话方式", persona.voice),
+        ("What they like in your replies", "对方喜欢的回复方式", persona.feedback),
         ("Your relationship", "你们的关系", persona.relationship),
     ):  # fmt: skip
         if text.strip():

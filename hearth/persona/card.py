@@ -25,7 +25,7 @@ _CARD_FIELDS = {
 EDITABLE = (
     "name", "nickname", "description", "personality", "scenario", "voice", "relationship", "facts", "boundaries",
     "greeting", "alternate_greetings", "example_dialogue", "system_prompt", "post_history_instructions",
-    "language", "warmth", "summary",
+    "language", "warmth", "summary", "feedback",
 )  # fmt: skip
 """Fields `hearth persona edit` may set; a field set by hand is never overwritten by `derive`."""
 
@@ -53,6 +53,8 @@ class Persona(BaseModel):
     """The measured statistics behind `voice` (hearth.persona.style.measure)."""
     summary: str = ""
     """A model-written portrait, when a capable backend was configured for `derive`."""
+    feedback: str = ""
+    """What the person's ratings taught (hearth.persona.feedback), carried into every prompt."""
     edited: list[str] = Field(default_factory=list)
     card_extras: dict[str, Any] = Field(default_factory=dict)
 
@@ -97,7 +99,7 @@ def to_card(persona: Persona) -> dict[str, Any]:
     ext["hearth"] = {
         "voice": persona.voice, "relationship": persona.relationship, "facts": persona.facts,
         "boundaries": persona.boundaries, "language": persona.language, "warmth": persona.warmth,
-        "summary": persona.summary,
+        "summary": persona.summary, "feedback": persona.feedback,
     }  # fmt: skip
     data["extensions"] = ext
     return data
@@ -108,7 +110,8 @@ def render(persona: Persona) -> str:
     lines = [f"# {persona.name}" + (f" ({persona.nickname})" if persona.nickname else "")]
     sections = [
         ("Description", persona.description), ("Personality", persona.personality), ("Scenario", persona.scenario),
-        ("Voice", persona.voice), ("Relationship", persona.relationship),
+        ("Voice", persona.voice), ("Learned from your ratings", persona.feedback),
+        ("Relationship", persona.relationship),
         ("Facts", "\n".join(f"- {f}" for f in persona.facts)),
         ("Boundaries", "\n".join(f"- {b}" for b in persona.boundaries)),
         ("Greeting", persona.greeting), ("Example dialogue", persona.example_dialogue),

@@ -155,6 +155,10 @@ def derive(store: Store, companion_id: int, sample: int = SAMPLE_REPLIES, backen
         language = updates["language"] = style.main_language(stats["language_mix"])
     if "voice" not in kept:
         updates["voice"] = style.notes(stats, language)
+    if "feedback" not in kept:
+        from hearth.persona.feedback import notes_for
+
+        updates["feedback"] = notes_for(store, companion_id, language)
     if "facts" not in kept:
         updates["facts"] = _memories(store, companion_id, ("fact", "person", "preference"), MAX_FACTS)
     if "boundaries" not in kept:

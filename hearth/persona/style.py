@@ -32,7 +32,7 @@ _PET_EN = re.compile(
     + r")\b(?=\s*[,，!！.?？~]|$)",
     re.IGNORECASE | re.MULTILINE,
 )
-_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff]")
+EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff]")
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile("[A-Za-z]")
 _WORDS = re.compile(r"[a-z']+")
@@ -146,7 +146,7 @@ def measure(replies: Sequence[Reply], person: Sequence[str]) -> dict[str, Any]:
     tokens = sorted(estimate_tokens(t) for t in texts)
     emoji: Counter[str] = Counter()
     for t in texts:
-        emoji.update(_EMOJI.findall(t))
+        emoji.update(EMOJI.findall(t))
     marks = [markers(t) for t in texts]
     sentences = [len(_SENTENCE.findall(t)) or 1 for t in texts]
     mix = language_mix(texts)

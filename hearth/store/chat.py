@@ -75,6 +75,9 @@ def visible_path(store: Store, conversation_id: int, limit: int | None = None, b
         rows = conn.execute(q).all()
     return [Turn(*r) for r in reversed(rows)]
 
+CHOSEN_NOTE = "chosen over another answer"
+"""The note on a rating that records a choice between regenerated answers."""
+
 
 def _leaf(conn: sa.Connection, conversation_id: int) -> int | None:
     """The newest visible message: where the next message hangs."""
@@ -138,6 +141,94 @@ def _hide_below(conn: sa.Connection, parent: int) -> None:
     while frontier:
         conn.execute(sa.update(s.messages).where(M.id.in_(frontier)).values(visible=False))
         frontier = list(conn.execute(sa.select(M.id).where(M.parent_id.in_(frontier), M.visible.is_(True))).scalars())
+
+
+def answers(store: Store, message_id: int) -> list[dict[str, Any]]:
+    """Every answer to the same message as `message_id` (itself included), oldest first: the
+    alternatives a regeneration left, for the person to choose between."""
+    with store.engine.connect() as conn:
+        parent = conn.execute(sa.select(M.parent_id).where(M.id == message_id)).first()
+        if parent is None:
+            raise NotFound(f"There is no message {message_id}.")
+        if parent.parent_id is None:
+            return [{"id": message_id, "visible": True}]
+        rows = conn.execute(
+            sa.select(M.id, M.text, M.visible, M.served_model)
+            .where(M.parent_id == parent.parent_id, M.role == "assistant")
+            .order_by(M.sibling_index, M.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def question_of(store: Store, reply_id: int) -> Turn:
+    """The message a reply answers (what "answer again" answers)."""
+    with store.engine.connect() as conn:
+        parent = conn.execute(sa.select(M.parent_id).where(M.id == reply_id)).scalar()
+        row = None if parent is None else conn.execute(
+            sa.select(M.id, M.role, M.text, M.created_at, M.author_name).where(M.id == parent)
+        ).first()  # fmt: skip
+    if row is None or row.role != "user":
+        raise NotFound(f"Message {reply_id} does not answer a message of yours.", hint="Pick one of the replies.")
+    return Turn(row.id, row.role, row.text or "", row.created_at, row.author_name)
+
+
+def conversation_of(store: Store, message_id: int) -> int:
+    with store.engine.connect() as conn:
+        conv = conn.execute(sa.select(M.conversation_id).where(M.id == message_id)).scalar()
+    if conv is None:
+        raise NotFound(f"There is no message {message_id}.")
+    return int(conv)
+
+
+def reply_details(store: Store, message_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For each reply: the person's rating that stands (the newest) and how many answers its
+    message has (more than one after a regeneration), for showing thumbs and alternatives."""
+    f = s.feedback.c
+    with store.engine.connect() as conn:
+        ratings: dict[int, int] = {}
+        for mid, rating in conn.execute(
+            sa.select(f.message_id, f.rating).where(f.message_id.in_(message_ids)).order_by(f.created_at, f.id)
+        ):
+            ratings[mid] = rating
+        parents = dict(conn.execute(sa.select(M.id, M.parent_id).where(M.id.in_(message_ids))).all())
+        counts = dict(
+            conn.execute(
+                sa.select(M.parent_id, sa.func.count())
+                .where(M.parent_id.in_([p for p in parents.values() if p is not None]), M.role == "assistant")
+                .group_by(M.parent_id)
+            ).all()
+        )
+    return {mid: {"rating": ratings.get(mid, 0), "answers": counts.get(parents.get(mid), 1)} for mid in message_ids}
+
+
+def choose(store: Store, message_id: int) -> None:
+    """Make this answer the one on the visible branch (the others stay, hidden) and keep the choice
+    as the person's preference: a rating up, noted as a choice, which preference pairs and the
+    persona's feedback notes both read."""
+    with store.write() as conn, conn.begin():
+        row = conn.execute(sa.select(M.parent_id, M.conversation_id, M.source_id).where(M.id == message_id)).first()
+        if row is None:
+            raise NotFound(f"There is no message {message_id}.")
+        if row.parent_id is not None:
+            _hide_below(conn, row.parent_id)
+        frontier = [message_id]
+        conn.execute(sa.update(s.messages).where(M.id == message_id).values(visible=True))
+        while True:  # the rest of that branch comes back with it, newest answer at each step
+            nxt = conn.execute(
+                sa.select(M.id).where(M.parent_id.in_(frontier)).order_by(M.id.desc()).limit(1)
+            ).scalar()
+            if nxt is None:
+                break
+            conn.execute(sa.update(s.messages).where(M.id == nxt).values(visible=True))
+            frontier = [nxt]
+        leaf = conn.execute(sa.select(M.source_id).where(M.id == frontier[0])).scalar()
+        conn.execute(sa.update(s.conversations).where(C.id == row.conversation_id).values(current_node=leaf))
+        f = s.feedback.c
+        liked = conn.execute(
+            sa.select(f.id).where(f.source_format == FORMAT, f.message_id == message_id, f.rating > 0)
+        ).first()  # a thumbs up already says it, maybe in the person's own words: keep those
+    if liked is None:
+        rate(store, message_id, 1, CHOSEN_NOTE)
 
 
 def update_message(store: Store, message_id: int, **values: Any) -> None:

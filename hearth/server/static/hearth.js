@@ -74,6 +74,16 @@ function addMessage(list, role, who, text) {
   return item;
 }
 
+// Thumbs and "answer again" under a streamed reply: the page's own forms, for this message.
+function addActions(list, reply, messageId) {
+  const template = document.getElementById("reply-actions");
+  if (!template) return;
+  for (const old of list.querySelectorAll(".again")) old.remove();  // only the newest reply is answered again
+  const actions = template.content.firstElementChild.cloneNode(true);
+  for (const input of actions.querySelectorAll('input[name="message"]')) input.value = messageId;
+  reply.append(actions);
+}
+
 // Chat: send with fetch, read the reply as it streams, then show who answered.
 function initChat() {
   const form = document.getElementById("compose");
@@ -122,6 +132,7 @@ function initChat() {
         } else if (event === "done") {
           if (data.message_id) reply.id = `m${data.message_id}`;
           reply.append(answeredLine(data.answered));
+          if (data.message_id) addActions(list, reply, data.message_id);
         } else if (event === "error") {
           reply.classList.add("failed");
           if (!body.textContent) body.textContent = data.message;

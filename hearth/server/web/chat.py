@@ -45,13 +45,13 @@ def _title(text: str) -> str:
 def turns_for(store: Any, conversation_id: int, limit: int = SHOWN_TURNS) -> list[dict[str, Any]]:
     """The visible branch's newest turns, each reply with its "answered by" line."""
     out = []
-    for t in chat.visible_path(store, conversation_id, limit):
-        if t.role not in ("user", "assistant"):
-            continue
+    turns = [t for t in chat.visible_path(store, conversation_id, limit) if t.role in ("user", "assistant")]
+    details = chat.reply_details(store, [t.id for t in turns if t.role == "assistant"])
+    for t in turns:
         line = None
         if t.role == "assistant":
             line = answered_by(t.requested_model, t.served_model, t.status, chat.message_meta(store, t.id))
-        out.append({"turn": t, "answered": line})
+        out.append({"turn": t, "answered": line, "detail": details.get(t.id)})
     return out
 
 
@@ -161,3 +161,68 @@ async def stream(request: Request) -> Response:
     run = await run_in_threadpool(_start, hub, cid or 0, conv, str(body.get("text") or ""), body.get("warmth"))
     return StreamingResponse(_events(run), media_type="text/event-stream",
                              headers={"cache-control": "no-cache", "x-accel-buffering": "no"})  # fmt: skip
+
+
+def _message_id(value: str) -> int:
+    mid = int_or_none(value)
+    if mid is None:
+        raise HearthError("Which reply? The form did not say.", hint="Reload the page and try again.")
+    return mid
+
+
+def _learn(store: Any, message_id: int) -> int:
+    """After a rating or a choice: refresh the persona's notes from the ratings; returns the conversation."""
+    from hearth.persona.feedback import update_persona
+
+    conv = chat.conversation_of(store, message_id)
+    update_persona(store, chat.conversation_companion(store, conv))
+    return conv
+
+
+@router.post("/chat/rate", dependencies=[Depends(require_csrf)])
+async def rate_form(
+    request: Request, message: str = Form(""), rating: str = Form(""), note: str = Form("")
+) -> Response:
+    """Thumbs up or down on a reply: kept as the person's preference, and taught to the persona."""
+    store = request.app.state.hub.store
+    mid = _message_id(message)
+    if rating not in ("up", "down"):
+        raise HearthError("A rating is up or down.")
+    await run_in_threadpool(chat.rate, store, mid, 1 if rating == "up" else -1, note.strip()[:500] or None)
+    conv = await run_in_threadpool(_learn, store, mid)
+    return RedirectResponse(f"/chat?conversation={conv}#m{mid}", 303)
+
+
+@router.post("/chat/again", dependencies=[Depends(require_csrf)])
+async def again_form(request: Request, message: str = Form(""), warmth: str = Form("")) -> Response:
+    """Answer the same message again; the earlier answer stays as a branch to choose between."""
+    hub = request.app.state.hub
+    asked = await run_in_threadpool(chat.question_of, hub.store, _message_id(message))
+    conv = chat.conversation_of(hub.store, asked.id)
+    run = _Run(hub, chat.conversation_companion(hub.store, conv), Plan(conv, asked.text, asked.id),
+               {"seed": None, "warmth": int_or_none(warmth), "max_tokens": None})  # fmt: skip
+    result = await run_in_threadpool(run.execute)
+    anchor = f"#m{result.reply_message_id}" if result.reply_message_id else ""
+    return RedirectResponse(f"/chat?conversation={conv}{anchor}", 303)
+
+
+@router.get("/chat/answers/{message_id}")
+def answers_page(request: Request, message_id: int) -> Response:
+    """Every answer to one message, side by side, to keep the one that sounds like them."""
+    store = request.app.state.hub.store
+    asked = chat.question_of(store, message_id)
+    options = chat.answers(store, message_id)
+    details = chat.reply_details(store, [o["id"] for o in options])
+    conv = chat.conversation_of(store, message_id)
+    return render(request, "answers.html", title="Choose an answer", asked=asked, options=options, details=details,
+                  conversation=conv)  # fmt: skip
+
+
+@router.post("/chat/choose", dependencies=[Depends(require_csrf)])
+async def choose_form(request: Request, message: str = Form("")) -> Response:
+    """Keep this answer on the conversation's visible branch; the choice is remembered as a preference."""
+    store = request.app.state.hub.store
+    mid = _message_id(message)
+    await run_in_threadpool(chat.choose, store, mid)
+    conv = await run_in_threadpool(_learn, store, mid)
+    return RedirectResponse(f"/chat?conversation={conv}#m{mid}", 303)

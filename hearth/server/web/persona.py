@@ -22,7 +22,7 @@ from hearth.store import personas
 
 router = APIRouter(route_class=WebRoute)
 LONG_FIELDS = {"description", "personality", "scenario", "voice", "relationship", "greeting", "example_dialogue",
-               "system_prompt", "post_history_instructions", "summary"}  # fmt: skip
+               "system_prompt", "post_history_instructions", "summary", "feedback"}  # fmt: skip
 
 
 def _companion(request: Request, value: Any) -> int:
