@@ -1,4 +1,4 @@
-"""`hearth db …`: check, repair, migrate, back up and restore the store."""
+"""`hearth db …`: check, repair, migrate, back up, restore and encrypt the store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rich.text import Text
 from hearth import config
 from hearth.cli import State, _json, _store, app, out
 
-db_app = typer.Typer(help="Check, migrate, back up and restore the store.", no_args_is_help=True)
+db_app = typer.Typer(help="Check, migrate, back up, restore and encrypt the store.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
@@ -76,3 +76,147 @@ def db_restore(
         raise typer.Exit(1)
     aside = maintenance.restore(source, target)
     out.print(f"Restored {target} from {source}." + (f" The previous store is at {aside}." if aside else ""))
+
+
+def _store_file() -> Path:
+    from hearth.errors import HearthError
+    from hearth.store.db import sqlite_file
+
+    path = sqlite_file(config.load(State.db).db)
+    if path is None:
+        raise HearthError("Encryption at rest is for the SQLite file store.",
+                          hint="On PostgreSQL, encrypt the server's disk or use its own encryption.")  # fmt: skip
+    if not path.exists():
+        raise HearthError(f"There is no hearth database at {path} yet.", hint="Import something first.")
+    return path
+
+
+def _new_passphrase() -> str:
+    import os
+
+    from hearth.store.encryption import ENV, check_passphrase
+
+    passphrase = os.environ.get(ENV) or typer.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
+    check_passphrase(passphrase)
+    return passphrase
+
+
+def _current_passphrase(path: Path) -> str:
+    from hearth.store.encryption import passphrase_for
+
+    return passphrase_for(path) or typer.prompt("Passphrase", hide_input=True)
+
+
+def _drop_plain_leftovers(path: Path) -> None:
+    """Vector index sidecars are plain files: remove them (they are rebuilt in memory); name older
+    plain copies (backups, stores set aside by restore) so the person can decide about them."""
+    from hearth.store.encryption import SQLITE_MAGIC
+
+    for sidecar in path.parent.glob(path.name + ".*.ann*"):
+        sidecar.unlink(missing_ok=True)
+    plain = []
+    for other in path.parent.glob(path.name + "*"):
+        if other != path and other.is_file() and other.open("rb").read(16) == SQLITE_MAGIC:
+            plain.append(other)
+    if plain:
+        out.print(Text("Older copies beside it are not encrypted; delete them if you do not need them: "
+                       + ", ".join(str(p) for p in plain), style="yellow"))  # fmt: skip
+
+
+@db_app.command("encrypt")
+def db_encrypt(
+    keyring: Annotated[bool, typer.Option("--keyring", help="Also save the passphrase in the OS keyring.")] = False,
+) -> None:
+    """Encrypt the store at rest (SQLCipher). Asks for a new passphrase (or reads HEARTH_PASSPHRASE).
+
+    Afterwards hearth opens it with HEARTH_PASSPHRASE or the passphrase saved in the OS keyring.
+    Without the passphrase nobody, you included, can read it: keep it somewhere safe.
+    Stop `hearth serve` and other hearth commands first."""
+    from hearth.errors import HearthError
+    from hearth.store import Store, encryption
+
+    path = _store_file()
+    if encryption.is_encrypted(path):
+        raise HearthError(f"{path} is already encrypted.", hint="`hearth db rekey` changes the passphrase.")
+    Store(str(path)).close()  # a hearth database, at this hearth's schema
+    passphrase = _new_passphrase()
+    counts = encryption.rekey_copy(path, None, passphrase)
+    if keyring:
+        encryption.save_to_keyring(path, passphrase)
+    held = f"{counts.get('messages', 0):,} messages, {counts.get('memories', 0):,} memories"
+    out.print(Text(f"Encrypted {path} ({held}).", style="bold green"))
+    out.print("hearth opens it with the passphrase from " + ("the OS keyring." if keyring else
+              f"{encryption.ENV} (or save it with `hearth db unlock --keyring`)."))  # fmt: skip
+    _drop_plain_leftovers(path)
+
+
+@db_app.command("decrypt")
+def db_decrypt(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Turn an encrypted store back into a plain SQLite file anyone with access to the disk can read."""
+    from hearth.errors import HearthError
+    from hearth.store import encryption
+
+    path = _store_file()
+    if not encryption.is_encrypted(path):
+        raise HearthError(f"{path} is not encrypted.")
+    passphrase = _current_passphrase(path)
+    if not encryption.opens(path, passphrase):
+        raise encryption.locked_error(path, wrong=True)
+    if not yes and not typer.confirm(f"Store {path} without encryption?"):
+        raise typer.Exit(1)
+    counts = encryption.rekey_copy(path, passphrase, None)
+    encryption.forget_keyring(path)
+    out.print(f"Decrypted {path} ({counts.get('messages', 0):,} messages); it is a plain SQLite file again.")
+
+
+@db_app.command("rekey")
+def db_rekey(
+    keyring: Annotated[bool, typer.Option("--keyring", help="Save the new passphrase in the OS keyring.")] = False,
+) -> None:
+    """Change the passphrase of an encrypted store (the old one from HEARTH_PASSPHRASE, the keyring, or asked)."""
+    import os
+
+    from hearth.errors import HearthError
+    from hearth.store import encryption
+
+    path = _store_file()
+    if not encryption.is_encrypted(path):
+        raise HearthError(f"{path} is not encrypted.", hint="`hearth db encrypt` encrypts it.")
+    old = encryption.passphrase_for(path) or typer.prompt("Current passphrase", hide_input=True)
+    if not encryption.opens(path, old):
+        raise encryption.locked_error(path, wrong=True)
+    new = os.environ.get("HEARTH_NEW_PASSPHRASE") or typer.prompt("New passphrase", hide_input=True,
+                                                                   confirmation_prompt=True)  # fmt: skip
+    encryption.check_passphrase(new)
+    encryption.rekey_copy(path, old, new)
+    if keyring or encryption.keyring_passphrase(path) is not None:
+        encryption.save_to_keyring(path, new)
+    out.print(f"The passphrase of {path} is changed.")
+
+
+@db_app.command("unlock")
+def db_unlock(
+    keyring: Annotated[bool, typer.Option("--keyring", help="Save the passphrase in the OS keyring.")] = False,
+    forget: Annotated[bool, typer.Option("--forget", help="Remove the passphrase from the OS keyring.")] = False,
+) -> None:
+    """Check a passphrase opens the store; with --keyring, save it so hearth needs no HEARTH_PASSPHRASE."""
+    from hearth.errors import HearthError
+    from hearth.store import encryption
+
+    path = _store_file()
+    if forget:
+        encryption.forget_keyring(path)
+        out.print("The passphrase is no longer in the OS keyring.")
+        return
+    if not encryption.is_encrypted(path):
+        raise HearthError(f"{path} is not encrypted.")
+    passphrase = _current_passphrase(path)
+    if not encryption.opens(path, passphrase):
+        raise encryption.locked_error(path, wrong=True)
+    if keyring:
+        encryption.save_to_keyring(path, passphrase)
+        out.print("The passphrase opens the store and is saved in the OS keyring.")
+    else:
+        out.print("The passphrase opens the store.")

