@@ -67,9 +67,17 @@ def _root(
 
 
 def _store():
-    from hearth.store import Store
+    """The store; an encrypted one without HEARTH_PASSPHRASE or a keyring entry asks for its
+    passphrase when someone is at the terminal."""
+    from hearth.store import Store, encryption
+    from hearth.store.db import sqlite_file
 
-    return Store(config.load(State.db).db)
+    location = config.load(State.db).db
+    path = sqlite_file(location)
+    if path is not None and encryption.is_encrypted(path) and encryption.passphrase_for(path) is None:
+        if sys.stdin.isatty() and sys.stderr.isatty():
+            return Store(location, typer.prompt(f"Passphrase for {path}", hide_input=True, err=True))
+    return Store(location)
 
 
 def _when(ts: float | None) -> str:
