@@ -40,6 +40,10 @@ class CorruptInput(HearthError):
         self.offset = offset
 
 
+class EncryptedInput(HearthError):
+    """The file is encrypted and no passphrase (or a wrong one) was given."""
+
+
 class StoreError(HearthError):
     """The database cannot be opened or is in a state hearth cannot use."""
 

@@ -129,3 +129,27 @@ def test_store_api_and_the_keyring(imported, monkeypatch):
             assert store.passphrase == SECRET
     finally:
         keyring.set_keyring(previous)
+
+
+def test_encrypted_archive_round_trip(imported, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "everything.zip"
+    key = {"HEARTH_ARCHIVE_PASSPHRASE": "archive secret words"}
+    r = run_hearth("export", "--format", "hearth", "--encrypt", "-o", str(archive), db=imported, env=key)
+    assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(archive) as zf:
+        assert zf.namelist() and all(i.flag_bits & 0x1 for i in zf.infolist())
+    assert WORD.encode() not in archive.read_bytes()
+
+    fresh = tmp_path / "fresh.db"
+    locked = run_hearth("import", str(archive), db=fresh)
+    assert locked.returncode != 0 and "is encrypted" in locked.stderr and "HEARTH_ARCHIVE_PASSPHRASE" in locked.stderr
+    wrong = run_hearth("import", str(archive), db=fresh, env={"HEARTH_ARCHIVE_PASSPHRASE": "not these words"})
+    assert wrong.returncode != 0 and "passphrase does not open" in wrong.stderr
+    ok = run_hearth("import", str(archive), db=fresh, env=key)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(_stats(fresh).stdout) == json.loads(_stats(imported).stdout)
+
+    card = run_hearth("export", "--format", "card", "--encrypt", "-o", str(tmp_path / "cards"), db=imported, env=key)
+    assert card.returncode == 1 and "Only the hearth archive" in card.stderr

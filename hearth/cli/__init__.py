@@ -116,6 +116,19 @@ class RichObserver:
         self.warnings.append(message)
 
 
+def _ask_archive_passphrase(paths: list[Path]) -> None:
+    """An encrypted zip among the inputs and no HEARTH_ARCHIVE_PASSPHRASE: ask, when someone is there."""
+    import os
+
+    from hearth.formats.bundle import ARCHIVE_PASSPHRASE, is_encrypted_zip
+
+    if os.environ.get(ARCHIVE_PASSPHRASE) or not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return
+    locked = next((p for p in paths if p.is_file() and is_encrypted_zip(p)), None)
+    if locked is not None:
+        os.environ[ARCHIVE_PASSPHRASE] = typer.prompt(f"Passphrase for {locked}", hide_input=True, err=True)
+
+
 @app.command("import")
 def import_(
     paths: Annotated[
@@ -142,6 +155,7 @@ def import_(
     if not paths:
         raise HearthError("Nothing to import.", hint="Give a path (hearth import export.zip) or --sample.")
     store = _store()
+    _ask_archive_passphrase(paths)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -422,6 +436,11 @@ def export(
     companion: Annotated[
         Optional[str], typer.Option("--companion", "-c", help="Only this companion (slug or name).")
     ] = None,
+    encrypt: Annotated[
+        bool,
+        typer.Option("--encrypt", help="hearth archive only: AES-256 zip; passphrase from HEARTH_ARCHIVE_PASSPHRASE "
+                     "or asked. 7-Zip opens it; `hearth import` reads it with the same passphrase."),
+    ] = False,  # fmt: skip
 ) -> None:
     """Export what hearth holds, so nothing is locked in here either.
 
@@ -438,14 +457,27 @@ def export(
     store = _store()
     only = loaders.companion_id(store, companion) if companion else None
     chosen = [c for c in loaders.companions(store) if only is None or c["id"] == only]
+    if encrypt and format != "hearth":
+        raise HearthError("Only the hearth archive can be encrypted.", hint="Use --format hearth, or drop --encrypt.")
     if format == "hearth":
         from hearth.store.archive import export_archive
 
         if companion:
             raise HearthError("The hearth archive always holds everything.", hint="Drop --companion.")
         output = output or Path(f"hearth-archive-{datetime.now(UTC):%Y%m%d}.zip")
+        passphrase = None
+        if encrypt:
+            import os
+
+            from hearth.formats.bundle import ARCHIVE_PASSPHRASE
+            from hearth.store.encryption import check_passphrase
+
+            passphrase = os.environ.get(ARCHIVE_PASSPHRASE) or typer.prompt(
+                "Passphrase for the archive", hide_input=True, confirmation_prompt=True, err=True
+            )
+            check_passphrase(passphrase)
         with err.status(f"writing {output} …"):
-            counts = export_archive(store, output)
+            counts = export_archive(store, output, passphrase=passphrase)
         out.print(f"Wrote {output}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items() if n))
     elif format == "card":
         from hearth.formats.charcard import write_card_json, write_card_png

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from hearth.errors import CorruptInput, InputNotFound, UnsupportedInput
+from hearth.errors import CorruptInput, EncryptedInput, InputNotFound, UnsupportedInput
 
 Progress = Callable[[int], None]
 """Called with the number of bytes just read."""
@@ -205,6 +205,40 @@ def _check_bomb(path: Path, infos: list[zipfile.ZipInfo]) -> None:
             )
 
 
+ARCHIVE_PASSPHRASE = "HEARTH_ARCHIVE_PASSPHRASE"
+
+
+def _open_encrypted(path: Path) -> zipfile.ZipFile:
+    """A password-protected zip (AES, as `hearth export --encrypt` writes, or classic ZipCrypto),
+    opened with the passphrase from HEARTH_ARCHIVE_PASSPHRASE and checked on its smallest member."""
+    import pyzipper
+
+    passphrase = os.environ.get(ARCHIVE_PASSPHRASE)
+    if not passphrase:
+        raise EncryptedInput(f"{path} is encrypted.", hint=f"Set {ARCHIVE_PASSPHRASE} to its passphrase.")
+    zf = pyzipper.AESZipFile(path)
+    zf.setpassword(passphrase.encode())
+    files = [i for i in zf.infolist() if not i.is_dir()]
+    if files:
+        try:
+            with zf.open(min(files, key=lambda i: i.file_size)) as probe:
+                probe.read(1)
+        except RuntimeError as exc:  # pyzipper's "Bad password for file"
+            zf.close()
+            raise EncryptedInput(f"The passphrase does not open {path}.",
+                                 hint=f"Check {ARCHIVE_PASSPHRASE}.") from exc  # fmt: skip
+    return zf
+
+
+def is_encrypted_zip(path: Path) -> bool:
+    """Whether importing `path` needs a passphrase (any member encrypted)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(i.flag_bits & 0x1 for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def open_bundle(path: Path) -> Bundle:
     """Open a file, zip or folder; raise a clear error when it is none of those."""
     path = Path(path).expanduser()
@@ -222,7 +256,11 @@ def open_bundle(path: Path) -> Bundle:
         infos = [info for info in zf.infolist() if not info.is_dir()]
         try:
             _check_bomb(path, infos)
-        except CorruptInput:
+            if any(info.flag_bits & 0x1 for info in infos):
+                zf.close()
+                zf = _open_encrypted(path)
+                infos = [info for info in zf.infolist() if not info.is_dir()]
+        except (CorruptInput, EncryptedInput):
             zf.close()
             raise
         entries = [

@@ -120,8 +120,8 @@ def _export_rows(conn: sa.Connection) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "persona_versions", {**_plain(r, ("id", "companion_id")), "companion": slugs[r["companion_id"]]}
 
 
-def _member(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=_DATE)
+def _member(name: str, cls: type = zipfile.ZipInfo) -> zipfile.ZipInfo:
+    info = cls(name, date_time=_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     return info
@@ -133,15 +133,17 @@ def _write_archive(
     counts: dict[str, int],
     files: dict[str, dict[str, Any]],
     progress: Callable[[int], None] | None,
+    passphrase: str | None = None,
 ) -> None:
     from hearth.store.db import head_revision
 
-    with zipfile.ZipFile(tmp, "w") as zf, store.engine.connect() as conn:
+    with _open_zip(tmp, passphrase) as zf, store.engine.connect() as conn:
+        cls = getattr(zf, "zipinfo_cls", zipfile.ZipInfo)
         groups = groupby(_export_rows(conn), key=lambda table_row: table_row[0])
         pending = next(groups, None)
         for table in TABLES:
             hasher = hashlib.sha256()
-            with zf.open(_member(f"{table}.jsonl"), "w", force_zip64=True) as handle:
+            with zf.open(_member(f"{table}.jsonl", cls), "w", force_zip64=True) as handle:
                 if pending is not None and pending[0] == table:
                     for _, row in pending[1]:
                         line = _dump(row)
@@ -154,20 +156,36 @@ def _write_archive(
             files[f"{table}.jsonl"] = {"sha256": hasher.hexdigest(), "rows": counts[table]}
         b = s.blobs.c
         for sha, data in conn.execute(sa.select(b.sha256, b.data).order_by(b.sha256).execution_options(yield_per=50)):
-            zf.writestr(_member(f"blobs/{sha}"), data)
+            zf.writestr(_member(f"blobs/{sha}", cls), data)
             files[f"blobs/{sha}"] = {"sha256": sha, "bytes": len(data)}
         manifest = {"format": FORMAT, "version": VERSION, "schema": head_revision(), "files": files}
-        zf.writestr(_member("manifest.json"), orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+        listing = orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        zf.writestr(_member("manifest.json", cls), listing)
 
 
-def export_archive(store: Store, path: Path, progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Write the whole store to `path` (atomically); returns the row count of each table."""
+def _open_zip(path: Path, passphrase: str | None) -> zipfile.ZipFile:
+    """A plain zip, or with a passphrase an AES-256 one (WinZip AE-2, which 7-Zip and most unzip
+    tools open): every member encrypted, member names (table names, blob hashes) in the clear."""
+    if not passphrase:
+        return zipfile.ZipFile(path, "w")
+    import pyzipper
+
+    zf = pyzipper.AESZipFile(path, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES)
+    zf.setpassword(passphrase.encode())
+    return zf
+
+
+def export_archive(
+    store: Store, path: Path, progress: Callable[[int], None] | None = None, passphrase: str | None = None
+) -> dict[str, int]:
+    """Write the whole store to `path` (atomically), AES-encrypted when a passphrase is given;
+    returns the row count of each table."""
     path = Path(path)
     counts = dict.fromkeys(TABLES, 0)
     files: dict[str, dict[str, Any]] = {}
     tmp = path.with_name(path.name + ".partial")
     try:
-        _write_archive(store, tmp, counts, files, progress)
+        _write_archive(store, tmp, counts, files, progress, passphrase)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
