@@ -8,6 +8,7 @@ A fact that fills the same slot with a new value ("moved to Hangzhou") supersede
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +19,8 @@ from hearth.store import schema as s
 from hearth.store.memories import add_memory, supersede
 
 EXTRACTOR_VERSION = "rules-1"
-BATCH = 2000
+BATCH = int(os.environ.get("HEARTH_EXTRACT_BATCH", "2000"))
+"""Messages read per transaction; each batch commits with the cursor, so a crash loses at most one."""
 
 
 @dataclass

@@ -1,0 +1,262 @@
+"""Crash and fault tests with real processes: `kill -9` at random points of an import, a memory
+extraction and chat turns (20+ kills each), then the store must hold exactly what an uninterrupted
+run holds (no lost, no duplicated message or memory) and `hearth db check` must call it healthy.
+And upstream faults (5xx, a connection reset mid-stream, malformed JSON, a stall) through the real
+`hearth chat --once`: the person's message is kept and one clear error is shown.
+
+Kill points are drawn from a seeded generator and printed, so a failure can be replayed."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlcipher3
+from conftest_backends import FakeServer
+from test_import_resume import progress, snapshot
+
+from conftest import FIXTURES, run_hearth
+from hearth.ingest import import_path
+from hearth.store import Store
+
+SERAPHINA = FIXTURES / "sillytavern" / "devslow_seraphina_2025-04-18.jsonl"
+KILLS = 20
+SEED = int(os.environ.get("HEARTH_CRASH_SEED", "20261204"))
+pytestmark = pytest.mark.slow
+
+
+def _spawn(args: list[str], db: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "hearth.cli", *args], env={**os.environ, "HEARTH_DB": str(db),
+                            **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+def _kill_after(proc: subprocess.Popen, seconds: float, until=None) -> bool:
+    """SIGKILL after `seconds` (or once `until()` is true); False when it finished first."""
+    deadline = time.monotonic() + seconds
+    while proc.poll() is None and time.monotonic() < deadline and not (until and until()):
+        time.sleep(0.003)
+    if proc.poll() is not None:
+        return False
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return True
+
+
+def _healthy(db: Path, env: dict[str, str] | None = None) -> None:
+    r = run_hearth("db", "check", "--json", db=db, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_import_killed_20_times_ends_exactly_like_an_uninterrupted_one(tmp_path, synth_zip):
+    reference = tmp_path / "reference.db"
+    with Store(str(reference)) as store:
+        import_path(store, synth_zip)
+    expected = snapshot(reference)
+    total = expected["imports"][0][1]
+    rng = random.Random(SEED)
+    db = tmp_path / "killed.db"
+    env = {"HEARTH_BATCH_MESSAGES": "40"}
+    kills: list[tuple[str, float]] = []
+    while len(kills) < KILLS:
+        proc = _spawn(["import", str(synth_zip)], db, env)
+        if rng.random() < 0.3:  # anywhere: start-up, hashing, the first batch
+            at = rng.uniform(0.0, 1.2)
+            if _kill_after(proc, at):
+                kills.append(("time", round(at, 3)))
+        else:  # in the middle of the writing, past a random number of conversations
+            done = (progress(db) or ("", 0))[1]
+            target = rng.randint(done + 1, max(done + 1, total - 1))
+            if _kill_after(proc, 60, lambda t=target: (progress(db) or ("", 0))[1] >= t):
+                kills.append(("after conversations", target))
+        if proc.returncode == 0:  # it finished before the kill: start a fresh store and go on killing
+            db.unlink()
+            for extra in tmp_path.glob("killed.db*"):
+                extra.unlink()
+    print("kill points:", kills)
+    r = run_hearth("import", str(synth_zip), db=db)
+    assert r.returncode == 0, r.stderr
+    assert snapshot(db) == expected
+    _healthy(db)
+
+
+def _memories(db: Path) -> list[tuple]:
+    con = sqlcipher3.connect(str(db))
+    rows = con.execute(
+        "SELECT m.text, m.kind, m.slot, m.value, m.importance, s.text, "
+        "(SELECT group_concat(message_id) FROM (SELECT message_id FROM memory_sources WHERE memory_id = m.id "
+        "ORDER BY message_id)) FROM memories m LEFT JOIN memories s ON s.id = m.superseded_by ORDER BY m.id"
+    ).fetchall()
+    con.close()
+    return rows
+
+
+CURSOR = "memory.extract.rules-1.last_message_id"
+
+
+def _cursor(db: Path) -> int:
+    """How far the extraction has read (committed), read as another process would."""
+    try:
+        con = sqlcipher3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        row = con.execute("SELECT value FROM settings WHERE key = ?", (CURSOR,)).fetchone()
+        con.close()
+        return int(row[0]) if row else 0
+    except sqlcipher3.Error:
+        return 0
+
+
+def test_memory_extraction_killed_20_times_ends_with_the_same_memories(tmp_path):
+    from synth_chatgpt import generate
+
+    export = tmp_path / "big.zip"
+    generate(export, conversations=400, seed=11)
+    env = {"HEARTH_EXTRACT_BATCH": "200"}
+    reference = tmp_path / "reference.db"
+    assert run_hearth("import", str(export), db=reference).returncode == 0
+    assert run_hearth("memory", "extract", db=reference, env=env).returncode == 0
+    expected = _memories(reference)
+    assert len(expected) > 100
+    last = _cursor(reference)
+
+    db = tmp_path / "killed.db"
+    assert run_hearth("import", str(export), db=db).returncode == 0
+    rng = random.Random(SEED + 1)
+    kills: list[tuple[str, float]] = []
+    while len(kills) < KILLS:
+        proc = _spawn(["memory", "extract"], db, env)
+        if rng.random() < 0.25:  # start-up, or the first batch
+            at = rng.uniform(0.0, 1.0)
+            killed = _kill_after(proc, at)
+            point = ("time", round(at, 3))
+        else:  # past a random point of the history, a little into the next batch
+            target = rng.randint(_cursor(db) + 1, max(_cursor(db) + 1, last - 1))
+            extra = rng.uniform(0.0, 0.05)
+            killed = _kill_after(proc, 60, lambda t=target, e=extra: _cursor(db) >= t and time.sleep(e) is None)
+            point = ("after message", target)
+        if killed:
+            kills.append(point)
+        elif _cursor(db) >= last:  # it read everything first: start over on a fresh store
+            for old in tmp_path.glob("killed.db*"):
+                old.unlink()
+            assert run_hearth("import", str(export), db=db).returncode == 0
+    print("kill points:", kills)
+    assert run_hearth("memory", "extract", db=db, env=env).returncode == 0
+    assert _memories(db) == expected
+    _healthy(db)
+
+
+def _slow_stream(words: int, delay: float):
+    def route(h, body):
+        h.start_sse()
+        for i in range(words):
+            h.sse({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+                   "choices": [{"index": 0, "delta": {"content": f"word{i} "}, "finish_reason": None}]})  # fmt: skip
+            time.sleep(delay)
+        h.sse({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+               "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})  # fmt: skip
+        h.sse("[DONE]")
+        h.end_chunks()
+
+    return route
+
+
+@pytest.fixture
+def upstream(tmp_path):
+    fake = FakeServer()
+    fake.routes[("GET", "/v1/models")] = lambda h, b: h.send_json(200, {"object": "list", "data": [{"id": "gpt-4o"}]})
+    config = tmp_path / "config.toml"
+    config.write_text(f'[backends.fake]\nkind = "openai"\nbase_url = "{fake.url("/v1")}"\nmodel = "gpt-4o"\n'
+                      "timeout = 2\nmax_retries = 0\n")
+    db = tmp_path / "chat.db"
+    assert run_hearth("import", str(SERAPHINA), db=db).returncode == 0  # someone to talk to
+    yield fake, {"HEARTH_CONFIG": str(config)}, db
+    fake.close()
+
+
+def _turns(db: Path) -> list[tuple[str, str]]:
+    con = sqlcipher3.connect(str(db))
+    rows = con.execute(  # hearth's own chats, not the imported one
+        "SELECT role, text FROM messages WHERE role IN ('user', 'assistant') AND source_format = 'hearth' ORDER BY id"
+    ).fetchall()
+    con.close()
+    return rows
+
+
+def test_chat_turns_killed_20_times_keep_every_message_once(tmp_path, upstream):
+    fake, env, db = upstream
+    fake.routes[("POST", "/v1/chat/completions")] = _slow_stream(words=12, delay=0.04)
+    first = run_hearth("chat", "--backend", "fake", "--once", "hello 0", db=db, env=env)
+    assert first.returncode == 0, first.stderr
+    rng = random.Random(SEED + 2)
+    sent, kills, completed = ["hello 0"], [], ["hello 0"]
+    i = 0
+    while len(kills) < KILLS:
+        i += 1
+        text = f"hello {i}"
+        sent.append(text)
+        proc = _spawn(["chat", "--backend", "fake", "--once", text], db, env)
+        at = rng.uniform(0.3, 2.0)
+        if _kill_after(proc, at):
+            kills.append(round(at, 3))
+        else:
+            assert proc.returncode == 0
+            completed.append(text)
+    print("kill points (s):", kills)
+    turns = _turns(db)
+    users = [t for role, t in turns if role == "user"]
+    assert len(users) == len(set(users)), "a message was stored twice"
+    assert set(completed) <= set(users), "a finished turn lost its message"
+    assert set(users) <= set(sent)
+    for role, t in turns:
+        assert role == "user" or t.startswith("word0"), "a stored reply is not one the server sent"
+    after = run_hearth("chat", "--backend", "fake", "--once", "still there?", db=db, env=env)
+    assert after.returncode == 0 and "word11" in after.stdout
+    _healthy(db)
+
+
+def _chunk(text: str) -> dict:
+    return {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}  # fmt: skip
+
+
+def _reset_mid_stream(h, b) -> None:
+    h.start_sse()
+    h.sse(_chunk("半句话"))
+    h.reset()
+
+
+def _malformed_event(h, b) -> None:
+    h.start_sse()
+    h.sse(_chunk("半句"))
+    h.sse("{not json")
+    h.end_chunks()
+
+
+FAULTS = {  # what the server does, words the person is shown, the partial reply that must be kept
+    "a 500": (lambda h, b: h.send_json(500, {"error": {"message": "upstream exploded", "type": "server_error"}}),
+              "failed on its side (http 500)", None),
+    "a reset mid-stream": (_reset_mid_stream, "broke in the middle", "半句话"),
+    "a malformed stream event": (_malformed_event, "not a chat reply", "半句"),
+    "a body that is not JSON": (lambda h, b: h.send_raw(200, b"{not json", "application/json"), "without saying", None),
+    "a stall": (lambda h, b: h.hang(30), "did not answer", None),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_upstream_faults_keep_the_message_and_say_what_happened(upstream, fault):
+    fake, env, db = upstream
+    route, words, partial = FAULTS[fault]
+    fake.routes[("POST", "/v1/chat/completions")] = route
+    r = run_hearth("chat", "--backend", "fake", "--once", "请记住我的消息", db=db, env=env)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr and words in (r.stdout + r.stderr).lower()
+    assert "Your message is saved" in r.stderr
+    assert ("user", "请记住我的消息") in _turns(db)
+    if partial:
+        assert ("assistant", partial) in _turns(db)  # what arrived before the fault is kept
+    _healthy(db)
