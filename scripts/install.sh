@@ -22,7 +22,13 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON 
 python3 -m venv .venv
 . .venv/bin/activate
 if [ "${1:-}" = "test" ]; then
-  pip install -q -e '.[test]'
+  # The LoRA script's tests train a tiny model on the CPU: take torch's CPU build (the default
+  # build on PyPI carries CUDA, gigabytes the tests do not need).
+  if ! python -c "import torch" 2>/dev/null; then
+    pip install -q 'torch==2.13.0+cpu' 2>/dev/null \
+      || pip install -q torch --index-url https://download.pytorch.org/whl/cpu
+  fi
+  pip install -q -e '.[test,finetune]'
 else
   pip install -q -e .
 fi
