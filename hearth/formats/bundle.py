@@ -213,12 +213,15 @@ def _open_encrypted(path: Path) -> zipfile.ZipFile:
     opened with the passphrase from HEARTH_ARCHIVE_PASSPHRASE and checked on its smallest member."""
     import pyzipper
 
+    zf = pyzipper.AESZipFile(path)
+    files = [i for i in zf.infolist() if not i.is_dir()]
+    locked = next((i.filename for i in files if i.flag_bits & 0x1), "")
     passphrase = os.environ.get(ARCHIVE_PASSPHRASE)
     if not passphrase:
-        raise EncryptedInput(f"{path} is encrypted.", hint=f"Set {ARCHIVE_PASSPHRASE} to its passphrase.")
-    zf = pyzipper.AESZipFile(path)
+        zf.close()
+        raise EncryptedInput(f"{path} is password-protected ({locked} is encrypted).",
+                             hint=f"Set {ARCHIVE_PASSPHRASE} to its passphrase.")  # fmt: skip
     zf.setpassword(passphrase.encode())
-    files = [i for i in zf.infolist() if not i.is_dir()]
     if files:
         try:
             with zf.open(min(files, key=lambda i: i.file_size)) as probe:

@@ -26,13 +26,15 @@ TABLES_TO_COUNT = ("conversations", "messages", "memories", "feedback", "compani
 
 
 def is_encrypted(path: Path) -> bool:
-    """True for an existing, non-empty file that is not plain SQLite (hearth only writes SQLCipher)."""
+    """True for a file that looks like SQLCipher's: not plain SQLite, and whole pages long (SQLCipher
+    writes pages of a power of two ≥ 512 bytes), so a stray text file is not mistaken for one."""
     try:
         with open(path, "rb") as f:
             head = f.read(16)
-    except (FileNotFoundError, IsADirectoryError):
+            size = os.fstat(f.fileno()).st_size
+    except OSError:  # missing, a folder, a path through a file: not an encrypted store
         return False
-    return len(head) == 16 and head != SQLITE_MAGIC
+    return len(head) == 16 and head != SQLITE_MAGIC and size >= 1024 and size % 512 == 0
 
 
 def quote(passphrase: str) -> str:
@@ -94,7 +96,8 @@ def check_passphrase(passphrase: str) -> None:
 def locked_error(path: Path, wrong: bool) -> StoreError:
     if wrong:
         return StoreError(f"The passphrase does not open the encrypted hearth database at {path}.",
-                          hint=f"Check {ENV} (or the passphrase saved in the OS keyring).")  # fmt: skip
+                          hint=f"Check {ENV} (or the passphrase saved in the OS keyring); if the file is not a "
+                               "hearth database, pass another location with --db or HEARTH_DB.")  # fmt: skip
     return StoreError(
         f"The hearth database at {path} is encrypted.",
         hint=f"Set {ENV} to its passphrase, or save it in the OS keyring with `hearth db unlock --keyring`.",
