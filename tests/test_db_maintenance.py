@@ -94,3 +94,11 @@ def test_restore_keeps_the_replaced_store(tmp_path):
     bad.write_bytes(b"hello")
     refused = run_hearth("db", "restore", str(bad), "--yes", db=db)
     assert refused.returncode == 1 and "not a usable hearth backup" in refused.stderr
+
+
+def test_cards_with_empty_lorebook_entries_are_healthy(tmp_path):
+    """A lorebook entry with no text and no keys has nothing to index; check called it missing."""
+    db = tmp_path / "h.db"
+    assert run_hearth("import", str(FIXTURES / "character-cards"), db=db).returncode == 0
+    r = run_hearth("db", "check", db=db)
+    assert r.returncode == 0 and "healthy" in r.stdout, r.stdout

@@ -17,6 +17,8 @@ from hearth.store.preferences import preference_pairs
 from scripted import Scripted
 from web_helpers import csrf, make_app, signed_in
 
+BOTH_ENGINES = True  # the store tests run on SQLite and on PostgreSQL
+
 LONG = "Oh my dear friend, " + "I hear you and I am here for you, truly, every single step of the way. " * 6
 SHORT = "I'm here. Rest a bit?"
 LONG_ZH = "亲爱的，" + "我一直都在这里陪着你，无论发生什么事情我都会认真听你说。" * 5

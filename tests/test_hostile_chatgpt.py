@@ -14,6 +14,8 @@ from hearth.ingest import import_path
 from hearth.store import schema
 from hearth.store.queries import get_conversation, stats
 
+BOTH_ENGINES = True  # the store tests run on SQLite and on PostgreSQL
+
 
 def node(nid, parent, role="user", text="hi", children=None):
     return {

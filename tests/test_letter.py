@@ -21,6 +21,8 @@ from hearth.store import schema as s
 from hearth.store.companions import companion_by_name
 from hearth.store.memories import add_memory, forget_memory, supersede, update_memory
 
+BOTH_ENGINES = True  # the store tests run on SQLite and on PostgreSQL
+
 DAY = 86400.0
 T0 = 1_700_000_000.0
 

@@ -10,35 +10,35 @@ import sqlalchemy as sa
 
 from hearth.store import memories, tokens
 from hearth.store.memories import add_memory, lexical_memories, supersede
-from hearth.store.tokens import fts5_any
+from hearth.store.tokens import match_any
 
 
 def test_plan_without_counts_is_the_plain_match():
-    assert fts5_any("my cat 小白") == 'body : "my" OR body : "cat" OR body : "小白"'
-    assert fts5_any("？！") is None
-    assert fts5_any("my cat", lambda m, s: 1, total=100) == ['body : "my" OR body : "cat"']
+    assert match_any("my cat 小白") == 'body : "my" OR body : "cat" OR body : "小白"'
+    assert match_any("？！") is None
+    assert match_any("my cat", lambda m, s: 1, total=100) == ['body : "my" OR body : "cat"']
 
 
 def test_plan_drops_common_words_and_drives_by_the_rarest():
     freq = {"what": 0, "is": 400_000, "frank": 2_000, "s": 90_000, "dog": 26_000, "called": 41_000}
     count = lambda m, spans: freq[m.split('"')[1]] * sum(b - a + 1 for a, b in spans) // 1_000_000  # noqa: E731
-    plan = fts5_any("What is Frank's dog called?", count, total=1_000_000)
+    plan = match_any("What is Frank's dog called?", count, total=1_000_000)
     assert plan == [
         '(body : "frank") AND (body : "dog" OR body : "called" OR body : "s")',
         '(body : "frank") NOT (body : "dog" OR body : "called" OR body : "s")',
     ]
-    assert fts5_any("what is it", lambda m, s: 600_000 * len(s) // 4 if s[0][0] else 0, total=1_000_000) == []
+    assert match_any("what is it", lambda m, s: 600_000 * len(s) // 4 if s[0][0] else 0, total=1_000_000) == []
 
 
 def test_plan_keeps_everything_when_the_tokens_are_rare():
-    plan = fts5_any("猫叫小白", lambda m, spans: 3 if "猫叫" in m else 0, total=1_000_000)
+    plan = match_any("猫叫小白", lambda m, spans: 3 if "猫叫" in m else 0, total=1_000_000)
     assert plan == ['body : "猫叫"']  # tokens that no row holds add nothing to any score
 
 
 @pytest.fixture
 def planned(monkeypatch):
     """Plan even on a small table (the thresholds scaled down with it)."""
-    monkeypatch.setattr(memories, "fts5_any", functools.partial(tokens.fts5_any, budget=300, drive=60))
+    monkeypatch.setattr(memories, "match_any", functools.partial(tokens.match_any, budget=300, drive=60))
 
 
 def unplanned(store, query, limit=50):
@@ -47,7 +47,7 @@ def unplanned(store, query, limit=50):
         "MATCH :q AND m.superseded_by IS NULL AND m.enabled ORDER BY 2 LIMIT :n"
     )
     with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sql, {"q": fts5_any(query), "n": limit})]
+        return [tuple(r) for r in conn.execute(sql, {"q": match_any(query), "n": limit})]
 
 
 def test_planned_search_ranks_the_same_first_in_chinese_and_english(store, planned):
@@ -63,7 +63,7 @@ def test_planned_search_ranks_the_same_first_in_chinese_and_english(store, plann
         assert got == sorted(got, key=lambda r: r[1]) and 0 < len(got) <= len(want)
         with store.engine.connect() as conn:
             sql = "SELECT bm25(memory_fts) FROM memory_fts WHERE memory_fts MATCH ? AND rowid = ?"
-            score = conn.exec_driver_sql(sql, (fts5_any(q), got[0][0])).scalar()
+            score = conn.exec_driver_sql(sql, (match_any(q), got[0][0])).scalar()
         same += abs(score - want[0][1]) < 1e-9
     assert same >= 28
 

@@ -13,6 +13,8 @@ from hearth.records import Conversation, Message
 from hearth.store import schema
 from hearth.store.memories import add_memory, forget_memory, get_memory, list_memories, update_memory
 
+BOTH_ENGINES = True  # the store tests run on SQLite and on PostgreSQL
+
 DAY = 86400.0
 T0 = 1_760_000_000.0
 
@@ -92,7 +94,7 @@ def test_forgotten_memory_never_comes_back(memory_store, embedder):
             .select_from(schema.embeddings)
             .where(schema.embeddings.c.owner_id == mem.id, schema.embeddings.c.owner_kind == "memory")
         ).scalar_one()
-        fts = conn.exec_driver_sql("SELECT count(*) FROM memory_fts WHERE rowid = ?", (mem.id,)).scalar_one()
+        fts = conn.execute(sa.text("SELECT count(*) FROM memory_fts WHERE rowid = :id"), {"id": mem.id}).scalar_one()
         sources = conn.execute(
             sa.select(sa.func.count())
             .select_from(schema.memory_sources)

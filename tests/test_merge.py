@@ -11,6 +11,8 @@ from hearth.ingest import import_path
 from hearth.store import schema
 from hearth.store.queries import search
 
+BOTH_ENGINES = True  # the store tests run on SQLite and on PostgreSQL
+
 
 def conversation(n_turns: int, current: str | None = None):
     mapping = {"root": {"id": "root", "message": None, "parent": None, "children": []}}

@@ -13,6 +13,8 @@ from hearth.persona.derive import derive, save_derived
 from hearth.store import personas
 from hearth.store.loaders import companion_id, default_companion_id
 
+BOTH_ENGINES = True  # the store tests run on SQLite and on PostgreSQL
+
 
 def _reply(text: str, conv: int = 1) -> style.Reply:
     return style.Reply(text, conv)

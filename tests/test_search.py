@@ -7,7 +7,7 @@ import pytest
 
 from hearth.ingest import import_path
 from hearth.store.queries import search
-from hearth.store.tokens import fts5_match, index_columns
+from hearth.store.tokens import index_columns, match_all
 
 
 def _export(tmp_path, texts):
@@ -91,7 +91,7 @@ def test_index_columns_bigrams_and_unigrams():
 
 
 def test_empty_or_punctuation_query_matches_nothing(searchable):
-    assert fts5_match("!!! ？？") is None
+    assert match_all("!!! ？？") is None
     assert search(searchable, "!!!") == []
 
 

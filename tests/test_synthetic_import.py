@@ -13,6 +13,8 @@ from hearth.ingest import import_path
 from hearth.store import schema
 from hearth.store.queries import get_conversation, list_conversations, stats
 
+BOTH_ENGINES = True  # the store tests run on SQLite and on PostgreSQL
+
 
 def load(zip_path):
     with zipfile.ZipFile(zip_path) as zf:

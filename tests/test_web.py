@@ -10,7 +10,6 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import TOKEN, XSS_IMG, XSS_SCRIPT, csrf, make_app, signed_in
 
 from conftest import FIXTURES
 from hearth.server.auth import COOKIE, CSRF_COOKIE
@@ -18,6 +17,7 @@ from hearth.server.web.conversations import branch_path
 from hearth.server.web.upload import parse_size, safe_relpath
 from hearth.store import chat, personas
 from hearth.store.memories import add_memory, get_memory, list_memories
+from web_helpers import TOKEN, XSS_IMG, XSS_SCRIPT, csrf, make_app, signed_in
 
 ST_FIXTURE = FIXTURES / "sillytavern" / "devslow_seraphina_2025-04-18.jsonl"
 PAGES = ["/chat", "/conversations", "/memory", "/persona", "/import", "/audit", "/backends"]

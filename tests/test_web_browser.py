@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 from browser_setup import CHROMIUM, ensure_browser
-from web_helpers import TOKEN, XSS_IMG, XSS_SCRIPT, Server, make_app
 
 from conftest import FIXTURES, ROOT
 from hearth.store import personas
 from hearth.store.loaders import companion_id
 from hearth.store.memories import list_memories
+from web_helpers import TOKEN, XSS_IMG, XSS_SCRIPT, Server, make_app
 
 pytestmark = pytest.mark.browser
 

@@ -220,3 +220,23 @@ def db_unlock(
         out.print("The passphrase opens the store and is saved in the OS keyring.")
     else:
         out.print("The passphrase opens the store.")
+
+
+@db_app.command("copy")
+def db_copy(
+    source: Annotated[str, typer.Argument(help="The store to copy: a SQLite file or a postgresql:// URL.")],
+    target: Annotated[str, typer.Argument(help="An empty store to copy into (a new file, or an empty database).")],
+) -> None:
+    """Move a whole store between SQLite and PostgreSQL, losslessly (checked byte for byte).
+
+    Example: hearth db copy ~/.local/share/hearth/hearth.db postgresql://hearth@db/hearth
+    The source is left as it is. Vectors are recomputed in the new store (`hearth memory embed`)."""
+    import tempfile
+
+    from hearth.store import Store, maintenance
+
+    with Store(source) as src, Store(target) as dst, tempfile.TemporaryDirectory(prefix="hearth-copy-") as work:
+        with out.status(f"copying {source} → {target} …"):
+            counts = maintenance.copy_store(src, dst, Path(work))
+    out.print(Text(f"Copied into {target} and checked: ", style="bold green")
+              + Text(", ".join(f"{n:,} {t}" for t, n in counts.items() if n)))  # fmt: skip

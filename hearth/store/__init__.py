@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from hearth.errors import StoreError
 from hearth.records import Item
 from hearth.store import schema
-from hearth.store.db import create_engine, migrate, sqlite_file
+from hearth.store.db import create_engine, migrate, sqlite_file, sync_ids
 from hearth.store.writer import BatchResult, BatchWriter
 
 __all__ = ["Store", "ImportState", "BatchResult", "schema"]
@@ -92,6 +92,7 @@ class Store:
         i = schema.imports.c
         with self.write() as conn, conn.begin():
             result = BatchWriter(conn, import_id).write(items)
+            sync_ids(conn)
             conn.execute(
                 sa.update(schema.imports)
                 .where(i.id == import_id)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from hearth.errors import CorruptInput
 from hearth.formats.bundle import Bundle
-from hearth.store import Store
+from hearth.store import Store, lexical
 from hearth.store import schema as s
 from hearth.store.tokens import index_columns, message_columns
 from hearth.store.writer import BatchResult, _insert_ignore
@@ -235,7 +235,6 @@ class _Importer:
     def __init__(self, conn: sa.Connection, result: BatchResult) -> None:
         self.conn = conn
         self.result = result
-        self.fts = conn.dialect.name == "sqlite"
         self.companions: dict[str, int] = dict(
             (slug, i) for i, slug in conn.execute(sa.select(s.companions.c.id, s.companions.c.slug))
         )
@@ -306,12 +305,8 @@ class _Importer:
             self.later_supersessions.append((mid, superseded))  # replaced by a memory further down the file
         if added:
             self.result.memories_added += 1
-            if self.fts:
-                keys = orjson.loads(values["keys"]) if values.get("keys") else []
-                self.conn.exec_driver_sql(
-                    f"INSERT INTO {s.MEMORY_FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
-                    (mid, *index_columns(" ".join([*keys, values["text"]]))),
-                )
+            keys = orjson.loads(values["keys"]) if values.get("keys") else []
+            lexical.add(self.conn, lexical.MEMORIES, [(mid, *index_columns(" ".join([*keys, values["text"]])))])
 
     def conversations_row(self, row: dict[str, Any]) -> None:
         key = (row["source_format"], row["source_id"])
@@ -340,10 +335,8 @@ class _Importer:
             ).inserted_primary_key[0]
             ids[row["source_id"]] = row["id"]
             fresh.append(row)
-        if self.fts:
-            fts = [(r["id"], *message_columns(r["text"], r.get("author_name"))) for r in fresh if r["text"]]
-            if fts:
-                conn.exec_driver_sql(f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)", fts)
+        lexical.add(conn, lexical.MESSAGES, [(r["id"], *message_columns(r["text"], r.get("author_name")))
+                                             for r in fresh if r["text"]])  # fmt: skip
         self.result.messages_added += len(fresh)
 
     def memory_sources_row(self, row: dict[str, Any]) -> None:

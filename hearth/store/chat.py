@@ -16,7 +16,7 @@ import orjson
 import sqlalchemy as sa
 
 from hearth.errors import NotFound
-from hearth.store import Store
+from hearth.store import Store, lexical
 from hearth.store import schema as s
 from hearth.store.tokens import message_columns
 from hearth.store.writer import safe_text
@@ -124,11 +124,8 @@ def append(
                 )
             ).inserted_primary_key[0]
         )  # fmt: skip
-        if text and conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(
-                f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
-                (mid, *message_columns(text, safe_text(author_name))),
-            )
+        if text:
+            lexical.add(conn, lexical.MESSAGES, [(mid, *message_columns(text, safe_text(author_name)))])
         conn.execute(
             sa.update(s.conversations).where(C.id == conversation_id).values(updated_at=now, current_node=source_id)
         )
@@ -238,14 +235,11 @@ def update_message(store: Store, message_id: int, **values: Any) -> None:
     text = values.get("text")
     with store.write() as conn, conn.begin():
         conn.execute(sa.update(s.messages).where(M.id == message_id).values(**values))
-        if text is not None and conn.dialect.name == "sqlite":
+        if text is not None:
             author = conn.execute(sa.select(M.author_name).where(M.id == message_id)).scalar()
-            conn.exec_driver_sql(f"DELETE FROM {s.FTS_TABLE} WHERE rowid = ?", (message_id,))
+            lexical.remove(conn, lexical.MESSAGES, [message_id])
             if text:
-                conn.exec_driver_sql(
-                    f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
-                    (message_id, *message_columns(safe_text(text) or "", author)),
-                )
+                lexical.add(conn, lexical.MESSAGES, [(message_id, *message_columns(safe_text(text) or "", author))])
 
 
 def message_meta(store: Store, message_id: int) -> dict[str, Any]:

@@ -61,6 +61,30 @@ def _begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+WRITER_LOCK = 0x4E4152_7448
+"""PostgreSQL advisory lock key hearth's writers share: one writer at a time, as on SQLite, so the
+ids a batch counts up from (max + 1) stay free until it commits."""
+
+
+def _pg_begin(conn: sa.Connection) -> None:
+    if conn.get_execution_options().get("immediate"):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+
+
+SERIAL_TABLES = ("companions", "conversations", "messages", "memories", "lorebooks")
+
+
+def sync_ids(conn: sa.Connection) -> None:
+    """After rows were inserted with ids hearth chose, move PostgreSQL's id sequences past them."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in SERIAL_TABLES:
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT max(id) FROM {table}), 0) + 1, "
+            "false)"
+        )
+
+
 def create_engine(location: str, passphrase: str | None = None) -> sa.Engine:
     """Create the engine for a store location, creating the parent folder of a new SQLite file.
     `passphrase` opens (or creates) an SQLCipher-encrypted file."""
@@ -85,6 +109,12 @@ def create_engine(location: str, passphrase: str | None = None) -> sa.Engine:
         def _no_autobegin(dbapi_conn, _record) -> None:
             dbapi_conn.isolation_level = None
 
+        return engine
+    if url.get_backend_name() == "postgresql":
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        engine = sa.create_engine(url, pool_pre_ping=True)
+        sa.event.listen(engine, "begin", _pg_begin)
         return engine
     return sa.create_engine(url)
 

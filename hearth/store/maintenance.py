@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlcipher3 import dbapi2 as sqlite_driver
 
 from hearth.errors import HearthError, StoreError
-from hearth.store import Store
+from hearth.store import Store, lexical
 from hearth.store import schema as s
 from hearth.store.db import current_revision, head_revision
 from hearth.store.tokens import index_columns, message_columns
@@ -41,7 +41,7 @@ _CHECKS: list[tuple[str, str, bool]] = [
      f"SELECT f.rowid FROM {s.FTS_TABLE} f LEFT JOIN messages m ON m.id = f.rowid WHERE m.id IS NULL", True),
     ("memories missing from the search index",
      f"SELECT m.id FROM memories m LEFT JOIN {s.MEMORY_FTS_TABLE} f ON f.rowid = m.id "
-     "WHERE (m.text != '' OR m.keys IS NOT NULL) AND f.rowid IS NULL", True),
+     "WHERE (m.text != '' OR (m.keys IS NOT NULL AND m.keys != '[]')) AND f.rowid IS NULL", True),
     ("search rows for memories that do not exist",
      f"SELECT f.rowid FROM {s.MEMORY_FTS_TABLE} f LEFT JOIN memories m ON m.id = f.rowid WHERE m.id IS NULL", True),
     ("vectors of memories that do not exist",
@@ -75,10 +75,7 @@ def check(store: Store) -> list[Problem]:
             fk = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
             if fk:
                 problems.append(Problem("rows pointing at rows that do not exist (foreign keys)", len(fk)))
-            checks = _CHECKS
-        else:
-            checks = [c for c in _CHECKS if "_fts" not in c[1]]
-        for what, sql, repairable in checks:
+        for what, sql, repairable in _CHECKS:
             ids = [r[0] for r in conn.exec_driver_sql(sql).all()]
             if ids:
                 problems.append(Problem(what, len(ids), repairable, ids[:5]))
@@ -89,27 +86,21 @@ def repair(store: Store) -> int:
     """Rebuild what a crash can leave inconsistent (search rows, orphan vectors); returns rows fixed."""
     fixed = 0
     with store.write() as conn, conn.begin():
-        if conn.dialect.name == "sqlite":
-            missing = conn.exec_driver_sql(_CHECKS[0][1]).all()
-            for (mid,) in missing:
-                text, author = conn.execute(sa.select(s.messages.c.text, s.messages.c.author_name)
-                                            .where(s.messages.c.id == mid)).one()  # fmt: skip
-                conn.exec_driver_sql(f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
-                                     (mid, *message_columns(text, author)))  # fmt: skip
-            stray = conn.exec_driver_sql(_CHECKS[1][1]).all()
-            for (rowid,) in stray:
-                conn.exec_driver_sql(f"DELETE FROM {s.FTS_TABLE} WHERE rowid = ?", (rowid,))
-            mem_missing = conn.exec_driver_sql(_CHECKS[2][1]).all()
-            for (mid,) in mem_missing:
-                text, keys = conn.execute(sa.select(s.memories.c.text, s.memories.c["keys"])
-                                          .where(s.memories.c.id == mid)).one()  # fmt: skip
-                words = [*(orjson.loads(keys) if keys else []), text]
-                conn.exec_driver_sql(f"INSERT INTO {s.MEMORY_FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
-                                     (mid, *index_columns(" ".join(words))))  # fmt: skip
-            mem_stray = conn.exec_driver_sql(_CHECKS[3][1]).all()
-            for (rowid,) in mem_stray:
-                conn.exec_driver_sql(f"DELETE FROM {s.MEMORY_FTS_TABLE} WHERE rowid = ?", (rowid,))
-            fixed += len(missing) + len(stray) + len(mem_missing) + len(mem_stray)
+        missing = [r[0] for r in conn.exec_driver_sql(_CHECKS[0][1]).all()]
+        m = s.messages.c
+        rows = conn.execute(sa.select(m.id, m.text, m.author_name).where(m.id.in_(missing))).all()
+        lexical.add(conn, lexical.MESSAGES, [(r.id, *message_columns(r.text, r.author_name)) for r in rows])
+        stray = [r[0] for r in conn.exec_driver_sql(_CHECKS[1][1]).all()]
+        lexical.remove(conn, lexical.MESSAGES, stray)
+        mem_missing = [r[0] for r in conn.exec_driver_sql(_CHECKS[2][1]).all()]
+        me = s.memories.c
+        rows = conn.execute(sa.select(me.id, me.text, me["keys"]).where(me.id.in_(mem_missing))).all()
+        lexical.add(conn, lexical.MEMORIES, [
+            (r.id, *index_columns(" ".join([*(orjson.loads(r[2]) if r[2] else []), r.text]))) for r in rows
+        ])  # fmt: skip
+        mem_stray = [r[0] for r in conn.exec_driver_sql(_CHECKS[3][1]).all()]
+        lexical.remove(conn, lexical.MEMORIES, mem_stray)
+        fixed += len(missing) + len(stray) + len(mem_missing) + len(mem_stray)
         for kind, table in (("memory", "memories"), ("message", "messages")):
             fixed += conn.exec_driver_sql(
                 f"DELETE FROM embeddings WHERE owner_kind = '{kind}' AND owner_id NOT IN (SELECT id FROM {table})"
@@ -204,3 +195,33 @@ def restore(source: Path, target: str) -> Path | None:
     finally:
         restored.close()
     return aside
+
+
+def is_empty(store: Store) -> bool:
+    with store.engine.connect() as conn:
+        return not any(
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in (s.companions, s.conversations, s.memories)
+        )
+
+
+def copy_store(source: Store, target: Store, workdir: Path) -> dict[str, int]:
+    """Copy everything from one store into an empty one (SQLite ↔ PostgreSQL, either way) through
+    hearth's own archive, then prove it lossless: the target's archive must equal the source's
+    byte for byte. Returns the row counts. Vectors are not copied (they are recomputed)."""
+    from hearth.ingest import import_path
+    from hearth.store.archive import export_archive
+
+    if not is_empty(target):
+        raise HearthError(f"{target.location} already holds a store.",
+                          hint="Copy into a new, empty database (or a new SQLite file).")  # fmt: skip
+    before, after = Path(workdir) / "source.zip", Path(workdir) / "target.zip"
+    counts = export_archive(source, before)
+    summary = import_path(target, before)
+    if summary.status != "done":
+        raise StoreError(f"Copying into {target.location} failed: {summary.error}.", hint=summary.hint)
+    export_archive(target, after)
+    if before.read_bytes() != after.read_bytes():
+        raise StoreError(f"The copy in {target.location} does not match {source.location} exactly.",
+                         hint="Nothing was removed from the source; report this as a bug.")  # fmt: skip
+    return counts

@@ -16,9 +16,9 @@ import orjson
 import sqlalchemy as sa
 
 from hearth.errors import NotFound
-from hearth.store import Store
+from hearth.store import Store, lexical
 from hearth.store import schema as s
-from hearth.store.tokens import fts5_any, index_columns
+from hearth.store.tokens import index_columns, match_any
 from hearth.store.writer import safe_text
 
 MEM = s.memories.c
@@ -73,13 +73,7 @@ def _sources(conn: sa.Connection, ids: list[int]) -> dict[int, list[int]]:
 
 
 def _index(conn: sa.Connection, memory_id: int, text: str, keys: Iterable[str]) -> None:
-    if conn.dialect.name != "sqlite":
-        return
-    conn.exec_driver_sql(f"DELETE FROM {s.MEMORY_FTS_TABLE} WHERE rowid = ?", (memory_id,))
-    conn.exec_driver_sql(
-        f"INSERT INTO {s.MEMORY_FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
-        (memory_id, *index_columns(" ".join([*keys, text]))),
-    )
+    lexical.add(conn, lexical.MEMORIES, [(memory_id, *index_columns(" ".join([*keys, text])))], replace=True)
 
 
 def add_memory(
@@ -206,8 +200,7 @@ def forget_memory(store: Store, memory_id: int) -> None:
         conn.execute(sa.delete(s.memory_sources).where(s.memory_sources.c.memory_id == memory_id))
         e = s.embeddings.c
         conn.execute(sa.delete(s.embeddings).where(e.owner_kind == "memory", e.owner_id == memory_id))
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(f"DELETE FROM {s.MEMORY_FTS_TABLE} WHERE rowid = ?", (memory_id,))
+        lexical.remove(conn, lexical.MEMORIES, [memory_id])
         conn.execute(sa.delete(s.memories).where(MEM.id == memory_id))
 
 
@@ -221,24 +214,17 @@ def lexical_memories(
     """(memory id, bm25) best first, superseded and disabled memories left out.
 
     FTS5 ranks first and only its best rows are joined to `memories` (more when the filter drops
-    many); on large tables the MATCH is planned by how common each token is (see `fts5_any`)."""
-    fts = s.MEMORY_FTS_TABLE
+    many); on large tables the MATCH is planned by how common each token is (see `match_any`)."""
     extra = "" if companion_id is None else " AND (m.companion_id = :c OR m.companion_id IS NULL)"
-    sql = sa.text(
-        f"SELECT f.rowid, f.score, m.id IS NOT NULL AND m.superseded_by IS NULL AND m.enabled{extra} "
-        f"FROM (SELECT rowid, bm25({fts}) AS score FROM {fts} WHERE {fts} MATCH :q ORDER BY score LIMIT :n) f "
-        "LEFT JOIN memories m ON m.id = f.rowid ORDER BY f.score"
-    )
     found: list[tuple[int, float]] = []
     with store.engine.connect() as conn:
-        total = conn.exec_driver_sql("SELECT max(id) FROM memories").scalar() or 0
-
-        def count(match: str, spans: list[tuple[int, int]]) -> int:
-            one = f"(SELECT count(*) FROM {fts} WHERE {fts} MATCH ? AND rowid BETWEEN ? AND ?)"
-            args = tuple(x for lo, hi in spans for x in (match, lo, hi))
-            return conn.exec_driver_sql("SELECT " + " + ".join([one] * len(spans)), args).scalar()
-
-        plan = fts5_any(query, count, total)
+        sql = sa.text(
+            f"SELECT f.rowid, f.score, m.id IS NOT NULL AND m.superseded_by IS NULL AND m.enabled{extra} "
+            f"FROM ({lexical.ranked(conn, lexical.MEMORIES)}) f "
+            "LEFT JOIN memories m ON m.id = f.rowid ORDER BY f.score"
+        )
+        total = conn.execute(sa.select(sa.func.max(MEM.id))).scalar() or 0
+        plan = match_any(query, lexical.counter(conn, lexical.MEMORIES), total, syntax=lexical.syntax(conn))
         for match in plan or []:
             n = 4 * limit
             while True:
@@ -257,25 +243,18 @@ def lexical_messages(
     store: Store, query: str, limit: int = 50, conversation_ids: list[int] | None = None
 ) -> list[tuple[int, float]]:
     """(message id, bm25) best first over visible, non-hidden messages (planned as in `lexical_memories`)."""
-    fts = s.FTS_TABLE
     extra = ""
     if conversation_ids is not None:
         extra = f" AND m.conversation_id IN ({','.join(str(int(c)) for c in conversation_ids) or 'NULL'})"
-    sql = sa.text(
-        f"SELECT f.rowid, f.score, m.id IS NOT NULL AND m.hidden = 0{extra} "
-        f"FROM (SELECT rowid, bm25({fts}) AS score FROM {fts} WHERE {fts} MATCH :q ORDER BY score LIMIT :n) f "
-        "LEFT JOIN messages m ON m.id = f.rowid ORDER BY f.score"
-    )
     found: list[tuple[int, float]] = []
     with store.engine.connect() as conn:
-        total = conn.exec_driver_sql("SELECT max(id) FROM messages").scalar() or 0
-
-        def count(match: str, spans: list[tuple[int, int]]) -> int:
-            one = f"(SELECT count(*) FROM {fts} WHERE {fts} MATCH ? AND rowid BETWEEN ? AND ?)"
-            args = tuple(x for lo, hi in spans for x in (match, lo, hi))
-            return conn.exec_driver_sql("SELECT " + " + ".join([one] * len(spans)), args).scalar()
-
-        plan = fts5_any(query, count, total)
+        sql = sa.text(
+            f"SELECT f.rowid, f.score, m.id IS NOT NULL AND NOT m.hidden{extra} "
+            f"FROM ({lexical.ranked(conn, lexical.MESSAGES)}) f "
+            "LEFT JOIN messages m ON m.id = f.rowid ORDER BY f.score"
+        )
+        total = conn.execute(sa.select(sa.func.max(s.messages.c.id))).scalar() or 0
+        plan = match_any(query, lexical.counter(conn, lexical.MESSAGES), total, syntax=lexical.syntax(conn))
         for match in plan or []:
             n = 4 * limit
             while True:

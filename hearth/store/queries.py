@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from hearth.errors import NotFound
-from hearth.store import Store
+from hearth.store import Store, lexical
 from hearth.store import schema as s
-from hearth.store.tokens import fts5_match, normalise, query_terms
+from hearth.store.tokens import match_all, normalise, query_terms
 
 C, M = s.conversations.c, s.messages.c
 
@@ -127,17 +127,17 @@ def snippet(text: str, query: str, width: int = 80) -> str:
 
 def search(store: Store, query: str, limit: int = 20, include_hidden: bool = False) -> list[SearchHit]:
     """Full-text search over every message (Chinese substrings included), best matches first."""
-    match = fts5_match(query)
-    if match is None:
-        return []
-    sql = sa.text(
-        f"""SELECT m.id, m.conversation_id, c.title, m.role, m.created_at, m.text, m.visible
-        FROM {s.FTS_TABLE} f JOIN messages m ON m.id = f.rowid JOIN conversations c ON c.id = m.conversation_id
-        WHERE {s.FTS_TABLE} MATCH :match {"" if include_hidden else "AND m.hidden = 0"}
-        ORDER BY bm25({s.FTS_TABLE}) LIMIT :limit"""
-    )
     with store.engine.connect() as conn:
-        rows = conn.execute(sql, {"match": match, "limit": limit}).all()
+        match = match_all(query, lexical.syntax(conn))
+        if match is None:
+            return []
+        sql = sa.text(
+            f"""SELECT m.id, m.conversation_id, c.title, m.role, m.created_at, m.text, m.visible
+            FROM ({lexical.ranked(conn, lexical.MESSAGES)}) f JOIN messages m ON m.id = f.rowid
+            JOIN conversations c ON c.id = m.conversation_id
+            {"" if include_hidden else "WHERE NOT m.hidden"} ORDER BY f.score LIMIT :limit"""
+        )
+        rows = conn.execute(sql, {"q": match, "n": max(limit * 20, 200), "limit": limit}).all()
     return [SearchHit(r[0], r[1], r[2], r[3], r[4], snippet(r[5], query), bool(r[6])) for r in rows]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from operator import add
 
 _CJK = (
@@ -57,6 +58,29 @@ def index_columns(text: str) -> tuple[str, str]:
     return _RUN.sub(" ", text) + " " + bigrams, " ".join("".join(runs))
 
 
+@dataclass(frozen=True)
+class Syntax:
+    """How one engine writes a search expression over hearth's tokens: SQLite FTS5's MATCH, or
+    PostgreSQL's tsquery over one tsvector where `body` tokens weigh A and `uni` tokens B."""
+
+    name: str
+    or_: str
+    and_: str
+    not_: str
+
+    def phrase(self, column: str, words: list[str], prefix: bool = False) -> str:
+        if self.name == "fts5":
+            return f'{column} : "{" ".join(words).replace(chr(34), chr(34) * 2)}"' + ("*" if prefix else "")
+        weight = "A" if column == "body" else "B"
+        lexemes = [f"'{w.replace(chr(92), chr(92) * 2).replace(chr(39), chr(39) * 2)}':{'*' if prefix else ''}{weight}"
+                   for w in words]  # fmt: skip
+        return lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")"
+
+
+FTS5 = Syntax("fts5", " OR ", " AND ", " NOT ")
+TSQUERY = Syntax("tsquery", " | ", " & ", " & !")
+
+
 def query_terms(query: str) -> list[tuple[str, list[str]]]:
     """Split a search string into phrases, each as (column, tokens).
 
@@ -77,13 +101,14 @@ def query_terms(query: str) -> list[tuple[str, list[str]]]:
     return terms
 
 
-def fts5_any(
+def match_any(
     query: str,
     count: Callable[[str, list[tuple[int, int]]], int] | None = None,
     total: int = 0,
     budget: int = 10_000,
     common: float = 0.2,
     drive: int = 3_000,
+    syntax: Syntax = FTS5,
 ) -> str | list[str] | None:
     """A loose MATCH for retrieval: any word or any CJK bigram/character of the query, so bm25
     ranks by overlap ("你的猫叫什么名字" finds "猫叫小白" through 猫叫).
@@ -105,14 +130,15 @@ def fts5_any(
     tokens: list[str] = []
     for column, parts in query_terms(query):
         if column == "uni":
-            tokens.append(f'uni : "{parts[0]}"')
+            tokens.append(syntax.phrase("uni", [parts[0]]))
         else:
-            tokens += [f'body : "{t.replace(chr(34), chr(34) * 2)}"' for t in parts]
+            tokens += [syntax.phrase("body", [t]) for t in parts]
     tokens = list(dict.fromkeys(tokens))
+    either = syntax.or_
     if count is None:
-        return " OR ".join(tokens) or None
+        return either.join(tokens) or None
     if total * len(tokens) <= budget:
-        return [" OR ".join(tokens)] if tokens else []
+        return [either.join(tokens)] if tokens else []
     window, step = 5_000, total / 4
     samples = [(lo, lo + window - 1) for lo in (int(step * (i + 0.5)) - window // 2 for i in range(4))]
     freq: dict[str, float] = {}
@@ -125,7 +151,7 @@ def fts5_any(
                 freq[t] = count(t, [(0, total)])  # absent from the samples: rare, so counting it all is cheap
     live = [t for t in tokens if freq[t] > 0]
     if sum(freq[t] for t in live) <= budget:
-        return [" OR ".join(live)] if live else []
+        return [either.join(live)] if live else []
     kept = sorted((t for t in live if freq[t] <= common * total), key=freq.__getitem__)
     if not kept:
         return []  # only words most documents hold: no lexical signal worth a full scan
@@ -136,23 +162,22 @@ def fts5_any(
         rare.append(t)
     others = kept[len(rare) :]
     if not others or sum(freq[t] for t in kept) <= budget:
-        return [" OR ".join(kept)]
-    ranked_only = " OR ".join(others)
-    return [f"({' OR '.join(rare)}) AND ({ranked_only})", f"({' OR '.join(rare)}) NOT ({ranked_only})"]
+        return [either.join(kept)]
+    must, ranked_only = f"({either.join(rare)})", f"({either.join(others)})"
+    return [must + syntax.and_ + ranked_only, must + syntax.not_ + ranked_only]
 
 
-def fts5_match(query: str) -> str | None:
-    """Build an FTS5 MATCH expression, or None when the query has nothing searchable."""
+def match_all(query: str, syntax: Syntax = FTS5) -> str | None:
+    """A search expression needing every word and CJK run of the query, or None when the query has
+    nothing searchable. A lone word also matches as a prefix, so "rock" finds "rocks"."""
     terms = query_terms(query)
     if not terms:
         return None
-    phrases = []
-    for column, tokens in terms:
-        phrase = " ".join(tokens).replace('"', '""')
-        # A lone word also matches as a prefix, so "rock" finds "rocks".
-        star = "*" if len(tokens) == 1 and not _RUN.match(tokens[0]) else ""
-        phrases.append(f'{column} : "{phrase}"{star}')
-    return " AND ".join(phrases)
+    phrases = [
+        syntax.phrase(column, tokens, prefix=len(tokens) == 1 and not _RUN.match(tokens[0]))
+        for column, tokens in terms
+    ]
+    return syntax.and_.join(phrases)
 
 
 def message_columns(text: str, author: str | None) -> tuple[str, str]:

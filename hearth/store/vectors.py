@@ -65,7 +65,16 @@ def put(store: Store, owner_kind: str, model: str, ids: Sequence[int], vectors: 
         for i, v in zip(ids, vectors, strict=True)
     ]  # fmt: skip
     with store.write() as conn, conn.begin():
-        conn.execute(s.embeddings.insert().prefix_with("OR REPLACE"), rows)
+        if conn.dialect.name == "sqlite":
+            conn.execute(s.embeddings.insert().prefix_with("OR REPLACE"), rows)
+        else:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(s.embeddings)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["owner_kind", "owner_id", "model"],
+                set_={"dim": stmt.excluded.dim, "vector": stmt.excluded.vector, "created_at": stmt.excluded.created_at},
+            ), rows)  # fmt: skip
 
 
 def nearest(
@@ -87,6 +96,8 @@ def nearest(
 def _exact(
     store: Store, owner_kind: str, model: str, query: np.ndarray, k: int, within: Iterable[int] | None
 ) -> list[tuple[int, float]]:
+    if store.engine.dialect.name != "sqlite":
+        return _exact_numpy(store, owner_kind, model, query, k, within)
     q = np.asarray(query, dtype=np.float32).tobytes()
     where = ""
     if within is not None:
@@ -97,3 +108,22 @@ def _exact(
     )
     with store.engine.connect() as conn:
         return [(r[0], r[1]) for r in conn.execute(sql, {"q": q, "kind": owner_kind, "model": model, "k": k})]
+
+
+def _exact_numpy(
+    store: Store, owner_kind: str, model: str, query: np.ndarray, k: int, within: Iterable[int] | None
+) -> list[tuple[int, float]]:
+    """Exact cosine search in numpy over the stored vectors (engines without a vector index)."""
+    q = sa.select(E.owner_id, E.vector).where(E.owner_kind == owner_kind, E.model == model)
+    if within is not None:
+        q = q.where(E.owner_id.in_([int(i) for i in within]))
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    if not rows:
+        return []
+    matrix = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype=np.float32).reshape(len(rows), -1)
+    v = np.asarray(query, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(v) or 1.0)
+    distance = 1.0 - (matrix @ v) / np.where(norms == 0, 1.0, norms)
+    best = np.argsort(distance, kind="stable")[:k]
+    return [(int(rows[i][0]), float(distance[i])) for i in best]

@@ -29,6 +29,7 @@ from hearth.records import (
     Lorebook,
     Message,
 )
+from hearth.store import lexical
 from hearth.store import schema as s
 from hearth.store.companions import DEFAULT_NAMES, companion_by_name, upsert_card
 from hearth.store.tokens import index_columns, message_columns
@@ -130,6 +131,12 @@ def _insert_ignore(conn: sa.Connection, table: sa.Table) -> sa.Insert:
     return pg_insert(table).on_conflict_do_nothing()
 
 
+def _added(conn: sa.Connection, table: sa.Table, values: dict) -> int:
+    """Insert unless it is there already; 1 when a row was added. Counted from RETURNING: the
+    drivers' rowcount for an ignored insert differs (psycopg may report -1)."""
+    return len(conn.execute(_insert_ignore(conn, table).returning(sa.literal_column("1")), values).all())
+
+
 def _next_id(conn: sa.Connection, table: sa.Table) -> int:
     """First unused id; safe to count up from because the caller holds the write lock."""
     return conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
@@ -174,7 +181,7 @@ class BatchWriter:
     def __init__(self, conn: sa.Connection, import_id: int | None) -> None:
         self.conn = conn
         self.import_id = import_id
-        self.fts = conn.dialect.name == "sqlite"
+        self.sqlite = conn.dialect.name == "sqlite"
         self._companions: dict[str, int] = {}
 
     def companion_id(self, name: str | None, source_format: str) -> int:
@@ -200,11 +207,8 @@ class BatchWriter:
             self._feedback(feedback, result)
         for item in items:
             if isinstance(item, Account):
-                r = self.conn.execute(
-                    _insert_ignore(self.conn, s.accounts),
-                    {"source_format": item.source_format, "source_id": item.source_id, "raw": dumps(item.raw)},
-                )
-                result.accounts_added += r.rowcount or 0
+                account = {"source_format": item.source_format, "source_id": item.source_id, "raw": dumps(item.raw)}
+                result.accounts_added += _added(self.conn, s.accounts, account)
             elif isinstance(item, AttachmentFile):
                 result.files_added += self._file(item)
         return result
@@ -289,7 +293,7 @@ class BatchWriter:
             mid = ids[m.source_id]
             parent_id = ids.get(m.parent_source_id) if m.parent_source_id is not None else None
             msg_rows.append(_message_row(m, mid, cid, parent_id, raw, c.source_format))
-            if m.text and self.fts:
+            if m.text:
                 body, uni = message_columns(safe_text(m.text) or "", safe_text(m.author_name))
                 fts_rows.append((mid, body, uni))
             for a in m.attachments:
@@ -308,15 +312,14 @@ class BatchWriter:
                 )
 
     def _insert_messages(self, msg_rows: list[dict], fts_rows: list[tuple], att_rows: list[dict]) -> None:
-        if msg_rows and self.fts:
+        if msg_rows and self.sqlite:
             # The hot path of a big import: plain executemany skips SQLAlchemy's per-row processing.
             cols = list(msg_rows[0])
             sql = f"INSERT INTO messages ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
             self.conn.exec_driver_sql(sql, [tuple(r.values()) for r in msg_rows])
         elif msg_rows:
             self.conn.execute(s.messages.insert(), msg_rows)
-        if fts_rows:
-            self.conn.exec_driver_sql(f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)", fts_rows)
+        lexical.add(self.conn, lexical.MESSAGES, fts_rows)
         if att_rows:
             self.conn.execute(s.attachments.insert(), att_rows)
 
@@ -349,13 +352,10 @@ class BatchWriter:
                 parent = ids.get(m.parent_source_id) if m.parent_source_id is not None else None
                 row = _message_row(m, mid, cid, parent, raw, c.source_format)
                 values.update({k: v for k, v in row.items() if k not in ("id", "conversation_id", "source_id")})
-                if self.fts:
-                    conn.exec_driver_sql(f"DELETE FROM {s.FTS_TABLE} WHERE rowid = ?", (mid,))
-                    if m.text:
-                        conn.exec_driver_sql(
-                            f"INSERT INTO {s.FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)",
-                            (mid, *message_columns(safe_text(m.text) or "", safe_text(m.author_name))),
-                        )
+                lexical.remove(conn, lexical.MESSAGES, [mid])
+                if m.text:
+                    columns = message_columns(safe_text(m.text) or "", safe_text(m.author_name))
+                    lexical.add(conn, lexical.MESSAGES, [(mid, *columns)])
             conn.execute(sa.update(s.messages).where(m_.id == mid).values(**values))
         row = self._conversation_row(cid, c, conv_raw, chash)
         del row["id"], row["companion_id"]
@@ -454,17 +454,17 @@ class BatchWriter:
                     "raw": dumps(e.raw),
                 }
             )
-            if self.fts and (e.content or e.keys):
+            if e.content or e.keys:
                 fts.append((mid, *index_columns(safe_text(" ".join([*e.keys, e.content])) or "")))
         if rows:
             conn.execute(s.memories.insert(), rows)
-        if fts:
-            conn.exec_driver_sql(f"INSERT INTO {s.MEMORY_FTS_TABLE}(rowid, body, uni) VALUES (?, ?, ?)", fts)
+        lexical.add(conn, lexical.MEMORIES, fts)
         result.memories_added += len(rows)
 
     def _document(self, doc: Document, result: BatchResult) -> None:
-        r = self.conn.execute(
-            _insert_ignore(self.conn, s.documents),
+        result.documents_added += _added(
+            self.conn,
+            s.documents,
             {
                 "source_format": doc.source_format,
                 "source_id": doc.source_id,
@@ -475,7 +475,6 @@ class BatchWriter:
                 "raw": dumps(doc.raw),
             },
         )
-        result.documents_added += r.rowcount or 0
 
     # -------------------------------------------------------------- feedback and files
 
@@ -511,8 +510,9 @@ class BatchWriter:
 
     def _file(self, f: AttachmentFile) -> int:
         digest = self._blob(f.data)
-        r = self.conn.execute(
-            _insert_ignore(self.conn, s.attachments),
+        return _added(
+            self.conn,
+            s.attachments,
             {
                 "source_format": f.source_format,
                 "asset_id": f.asset_id,
@@ -523,4 +523,3 @@ class BatchWriter:
                 "raw": None,
             },
         )
-        return r.rowcount or 0

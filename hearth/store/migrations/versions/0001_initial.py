@@ -133,10 +133,12 @@ def upgrade() -> None:
             "CREATE VIRTUAL TABLE message_fts USING fts5("
             "body, uni, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')"
         )
+    else:  # PostgreSQL: the same tokens as one weighted tsvector (see hearth/store/lexical.py)
+        op.execute("CREATE TABLE message_fts (rowid BIGINT PRIMARY KEY, tsv TSVECTOR NOT NULL)")
+        op.execute("CREATE INDEX ix_message_fts_tsv ON message_fts USING GIN (tsv)")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TABLE IF EXISTS message_fts")
+    op.execute("DROP TABLE IF EXISTS message_fts")
     for table in ("accounts", "feedback", "attachments", "blobs", "messages", "conversations", "imports", "companions"):
         op.drop_table(table)

@@ -83,11 +83,13 @@ def upgrade() -> None:
             "CREATE VIRTUAL TABLE memory_fts USING fts5("
             "body, uni, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')"
         )
+    else:  # PostgreSQL: the same tokens as one weighted tsvector (see hearth/store/lexical.py)
+        op.execute("CREATE TABLE memory_fts (rowid BIGINT PRIMARY KEY, tsv TSVECTOR NOT NULL)")
+        op.execute("CREATE INDEX ix_memory_fts_tsv ON memory_fts USING GIN (tsv)")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TABLE IF EXISTS memory_fts")
+    op.execute("DROP TABLE IF EXISTS memory_fts")
     for table in ("documents", "memory_sources", "memories", "lorebooks"):
         op.drop_table(table)
     with op.batch_alter_table("attachments") as batch:

@@ -1,0 +1,84 @@
+"""The lexical (full-text) index of messages and memories, on either engine, fed the same tokens.
+
+SQLite keeps it in contentless FTS5 tables (`message_fts`, `memory_fts`: rowid = the row's id,
+columns `body` and `uni`) ranked with bm25; PostgreSQL in plain tables of the same names holding
+one `tsvector` (body tokens weighted A, single CJK characters B) under a GIN index, ranked with
+ts_rank_cd. hearth tokenises the text itself (`tokens.py`), so both engines find the same rows;
+scores are "lower is better" on both, so callers sort the same way. This module is the only
+place that writes or queries those tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+
+from hearth.store import schema as s
+from hearth.store.tokens import FTS5, TSQUERY, Syntax
+
+MESSAGES = s.FTS_TABLE
+MEMORIES = s.MEMORY_FTS_TABLE
+_PG_VECTOR = "setweight(to_tsvector('simple', :body), 'A') || setweight(to_tsvector('simple', :uni), 'B')"
+
+
+def is_sqlite(conn: sa.Connection) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def syntax(conn: sa.Connection) -> Syntax:
+    return FTS5 if is_sqlite(conn) else TSQUERY
+
+
+def add(conn: sa.Connection, table: str, rows: Iterable[tuple[int, str, str]], replace: bool = False) -> None:
+    """Index (id, body, uni) rows. `replace` when an id may be indexed already (an edit): FTS5
+    would otherwise hold both versions; a fresh import skips that lookup on its hot path."""
+    rows = list(rows)
+    if not rows:
+        return
+    if is_sqlite(conn):
+        if replace:
+            conn.exec_driver_sql(f"DELETE FROM {table} WHERE rowid = ?", [(r[0],) for r in rows])
+        conn.exec_driver_sql(f"INSERT INTO {table}(rowid, body, uni) VALUES (?, ?, ?)", rows)
+        return
+    conn.execute(
+        sa.text(f"INSERT INTO {table}(rowid, tsv) VALUES (:id, {_PG_VECTOR}) "
+                "ON CONFLICT (rowid) DO UPDATE SET tsv = EXCLUDED.tsv"),
+        [{"id": r[0], "body": r[1], "uni": r[2]} for r in rows],
+    )  # fmt: skip
+
+
+def remove(conn: sa.Connection, table: str, ids: Sequence[int]) -> None:
+    if not ids:
+        return
+    if is_sqlite(conn):
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE rowid = ?", [(int(i),) for i in ids])
+    else:
+        conn.execute(sa.text(f"DELETE FROM {table} WHERE rowid = ANY(:ids)"), {"ids": [int(i) for i in ids]})
+
+
+def ranked(conn: sa.Connection, table: str) -> str:
+    """SQL for (rowid, score) of the rows matching :q, best (lowest score) first, at most :n."""
+    if is_sqlite(conn):
+        return f"SELECT rowid, bm25({table}) AS score FROM {table} WHERE {table} MATCH :q ORDER BY score LIMIT :n"
+    return (f"SELECT rowid, -ts_rank_cd(tsv, to_tsquery('simple', :q)) AS score FROM {table} "
+            "WHERE tsv @@ to_tsquery('simple', :q) ORDER BY score LIMIT :n")  # fmt: skip
+
+
+def counter(conn: sa.Connection, table: str):
+    """count(match, [(first, last) rowids, …]): how many rows match within those rowid spans."""
+    if is_sqlite(conn):
+        one = f"(SELECT count(*) FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?)"
+    else:
+        one = f"(SELECT count(*) FROM {table} WHERE tsv @@ to_tsquery('simple', %s) AND rowid BETWEEN %s AND %s)"
+
+    def count(match: str, spans: list[tuple[int, int]]) -> int:
+        args = tuple(x for lo, hi in spans for x in (match, lo, hi))
+        return conn.exec_driver_sql("SELECT " + " + ".join([one] * len(spans)), args).scalar()
+
+    return count
+
+
+def indexed_ids(table: str) -> str:
+    """SQL naming the ids present in the index (for consistency checks)."""
+    return f"SELECT rowid FROM {table}"
