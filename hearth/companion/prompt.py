@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,11 +108,16 @@ def _macros(text: str, persona: Persona, user: str) -> str:
     return text
 
 
+def current_time() -> float:
+    """The time a prompt states (one place, so a test can hold the clock still)."""
+    return time.time()
+
+
 def core(persona: Persona, warmth: int, user: str, now: float | None = None) -> str:
     """The part of the system prompt that is always there: who the companion is and how it speaks."""
     zh = persona.language == "zh"
     w = style(warmth, persona.language)
-    when = dt.datetime.fromtimestamp(now or dt.datetime.now().timestamp()).strftime("%Y-%m-%d %H:%M")
+    when = dt.datetime.fromtimestamp(now or current_time()).strftime("%Y-%m-%d %H:%M")
     who = "the person you care about" if user == "you" else user
     lines = [
         persona.system_prompt.strip()

@@ -87,8 +87,11 @@ class Companion:
         user_name: str = "you",
         reply_tokens: int = REPLY_TOKENS,
         region: str | None = None,
+        persona: Persona | None = None,
     ) -> None:
+        """`persona` speaks instead of the stored one (the drill tries a persona without saving it)."""
         self.store = store
+        self._persona = persona
         self.companion_id = companion_id
         self.backend = backend
         self.fallbacks = list(fallbacks)
@@ -107,7 +110,7 @@ class Companion:
 
     @property
     def persona(self) -> Persona:
-        return base_persona(self.store, self.companion_id)
+        return self._persona or base_persona(self.store, self.companion_id)
 
     def new_conversation(self, title: str | None = None) -> int:
         return chat.new_conversation(self.store, self.companion_id, title, self.backend.requested_model)
@@ -125,9 +128,12 @@ class Companion:
         return pinned + keep
 
     def prepare(
-        self, conversation_id: int, text: str, exclude_id: int | None = None, client_system: str = ""
+        self, conversation_id: int, text: str, exclude_id: int | None = None, client_system: str = "",
+        now: float | None = None, as_of: int | None = None,
     ) -> Prompt:
-        """The prompt this message would be sent with (what `/why` shows)."""
+        """The prompt this message would be sent with (what `/why` shows). `now` and `as_of` (a
+        message id) rebuild it as it was at a past moment: that time, and nothing said later in
+        that conversation."""
         recent = [
             t for t in chat.visible_path(self.store, conversation_id, RECENT_TURNS, before=exclude_id)
             if t.role in ("user", "assistant")
@@ -135,12 +141,37 @@ class Companion:
         context = self.backend.context_tokens
         budget = max(64, int((context - self.reply_budget(self.backend)) * MEMORY_SHARE))
         hits = self._memories(text, {t.id for t in recent} | {exclude_id or -1}, budget)
+        if as_of is not None:
+            hits = [h for h in hits if not (h.kind == "message" and h.conversation_id == conversation_id
+                                            and h.id >= as_of)]  # fmt: skip
+        if now is not None:  # what was said or learned after that moment was not there to recall
+            hits = [h for h in hits if (h.created_at or 0) <= now]
         return assemble(
             self.persona, text, recent=recent, memories=hits, context_tokens=context,
             reply_tokens=self.reply_budget(self.backend), count=self.backend.count_tokens, warmth=self.warmth,
-            user_name=self.user_name, client_system=client_system,
+            user_name=self.user_name, client_system=client_system, now=now,
             compact=self.backend.context_tokens <= SMALL_CONTEXT,
         )  # fmt: skip
+
+    def _guarded(self, prompt: Prompt, text: str) -> policy.Check:
+        """The well-being guard's reading of the message, its instructions added to the prompt."""
+        language = reply_language(text, self.persona.language)
+        previous = next((t.text for t in reversed(prompt.history) if t.role == "user"), None)
+        check = policy.before(text, language, previous, self.region)
+        if check.instructions:
+            prompt.messages[0]["content"] += "\n\n" + "\n\n".join(check.instructions)
+        return check
+
+    def replay(self, conversation_id: int, user_id: int, text: str, *, seed: int | None = None,
+               now: float | None = None) -> tuple[Prompt, ChatResult]:  # fmt: skip
+        """Answer a past message again exactly as a turn would have then (its time, what was said
+        before it), storing nothing: the model-retirement drill's replay."""
+        prompt = self.prepare(conversation_id, text, exclude_id=user_id, now=now, as_of=user_id)
+        self._guarded(prompt, text)
+        allowance = max(32, int(self.reply_budget(self.backend) * prompt.length))
+        result = self.backend.complete(prompt.messages, temperature=prompt.temperature, top_p=prompt.top_p,
+                                       max_tokens=allowance, seed=seed)  # fmt: skip
+        return prompt, result
 
     def turn(
         self,
@@ -172,11 +203,8 @@ class Companion:
     ) -> TurnResult:
         """Answer a stored message (a new turn, or a regeneration: older answers stay as branches)."""
         prompt = self.prepare(conversation_id, text, exclude_id=user_id, client_system=client_system)
+        check = self._guarded(prompt, text)
         language = reply_language(text, self.persona.language)
-        previous = next((t.text for t in reversed(prompt.history) if t.role == "user"), None)
-        check = policy.before(text, language, previous, self.region)
-        if check.instructions:
-            prompt.messages[0]["content"] += "\n\n" + "\n\n".join(check.instructions)
         out = TurnResult(conversation_id, user_id, None, "", self.backend.requested_model, prompt=prompt, guard=check)
         for backend in [self.backend, *self.fallbacks]:
             streamed: list[str] = []

@@ -25,11 +25,9 @@ import numpy as np
 import sqlalchemy as sa
 
 from hearth.backends.base import ChatBackend
-from hearth.companion.prompt import assemble
-from hearth.memory.retrieve import retrieve
 from hearth.persona import style
 from hearth.persona.card import Persona
-from hearth.store import Store, chat
+from hearth.store import Store
 from hearth.store import schema as s
 
 WEIGHTS = {"style": 0.3, "meaning": 0.4, "language": 0.15, "memory": 0.15}
@@ -47,6 +45,8 @@ class Moment:
     meaning: float = 0.0
     same_language: bool = True
     memory: float | None = None
+    at: float | None = None
+    """When the person wrote it: the replay's prompt says that time, as the original one did."""
 
 
 @dataclass
@@ -69,7 +69,7 @@ def sample_moments(store: Store, companion_id: int, count: int, seed: int = 0) -
     """Exchanges (person → companion) spread over the whole history, not just the latest month."""
     m, u, c = s.messages.c, s.messages.alias("u"), s.conversations.c
     q = (
-        sa.select(m.conversation_id, u.c.id, u.c.text, m.text)
+        sa.select(m.conversation_id, u.c.id, u.c.text, m.text, u.c.created_at)
         .join(u, u.c.id == m.parent_id)
         .join(s.conversations, c.id == m.conversation_id)
         .where(c.companion_id == companion_id, m.role == "assistant", u.c.role == "user", m.visible.is_(True),
@@ -84,7 +84,7 @@ def sample_moments(store: Store, companion_id: int, count: int, seed: int = 0) -
         rng = np.random.default_rng(seed)
         strata = np.array_split(np.arange(len(rows)), count)
         chosen = [rows[int(rng.choice(idx))] for idx in strata if len(idx)]
-    return [Moment(r[0], r[1], r[2], r[3]) for r in chosen]
+    return [Moment(r[0], r[1], r[2], r[3], at=r[4]) for r in chosen]
 
 
 def _style_score(real: dict[str, Any], cand: dict[str, Any]) -> float:
@@ -108,20 +108,13 @@ def _phrase_use(texts: list[str], phrases: list[str]) -> float:
 def run_drill(store: Store, companion_id: int, backend: ChatBackend, persona: Persona, *, samples: int = 20,
               seed: int = 0, embedder: Any = None) -> Report:  # fmt: skip
     """Replay `samples` past moments against `backend` speaking as `persona`; score the replies."""
+    from hearth.companion.turn import Companion
+
     moments = sample_moments(store, companion_id, samples, seed)
+    speaker = Companion(store, companion_id, backend, persona=persona)
     for n, mo in enumerate(moments):
-        recent = [t for t in chat.visible_path(store, mo.conversation_id, CONTEXT_TURNS, before=mo.user_id)
-                  if t.role in ("user", "assistant")]  # fmt: skip
-        hits = [
-            h
-            for h in retrieve(store, mo.user, budget_tokens=600, companion_id=companion_id)
-            if not (h.kind == "message" and h.conversation_id == mo.conversation_id and h.id >= mo.user_id)
-        ]
-        prompt = assemble(persona, mo.user, recent=recent, memories=hits, context_tokens=backend.context_tokens,
-                          reply_tokens=300, count=backend.count_tokens,
-                          compact=backend.context_tokens <= 4096)  # fmt: skip
-        result = backend.complete(prompt.messages, temperature=prompt.temperature, top_p=prompt.top_p,
-                                  max_tokens=max(48, int(300 * prompt.length)), seed=seed + n)  # fmt: skip
+        prompt, result = speaker.replay(mo.conversation_id, mo.user_id, mo.user, seed=seed + n, now=mo.at)
+        hits = prompt.memories
         mo.candidate = result.text.strip()
         served = result.served_model
         mo.same_language = _lang(mo.candidate) == _lang(mo.real)
