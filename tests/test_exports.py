@@ -88,3 +88,16 @@ def test_sillytavern_export_opens_as_the_same_chat(db, tmp_path):
     again = _read_one(exported, sillytavern)[0]
     visible = lambda c: [m.text for m in c.messages if m.visible]  # noqa: E731
     assert visible(again) == visible(original)
+
+
+def test_openai_jsonl_system_prompt_is_the_persona(db, tmp_path):
+    """The fine-tuning system prompt is the companion's persona as hearth speaks it (hand edits included)."""
+    edit = run_hearth("persona", "edit", "-c", "Seraphina", "--set", "voice=Speaks softly, in short sentences.", db=db)
+    assert edit.returncode == 0, edit.stderr
+    out = tmp_path / "sft.jsonl"
+    r = run_hearth("export", "--format", "openai-jsonl", "-o", str(out), "-c", "Seraphina", db=db)
+    assert r.returncode == 0, r.stderr
+    first = json.loads(out.read_text(encoding="utf-8").splitlines()[0])["messages"][0]
+    assert first["role"] == "system" and first["content"].startswith("You are Seraphina")
+    assert "How you write: Speaks softly, in short sentences." in first["content"]
+    assert "It is now" not in first["content"]

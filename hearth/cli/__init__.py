@@ -491,14 +491,16 @@ def export(
             n = len(card.lorebook.entries) if card.lorebook else 0
             out.print(f"Wrote {folder / c['slug']}.png and .json ({n} lorebook entries)")
     elif format == "openai-jsonl":
+        from hearth.companion.prompt import identity
         from hearth.formats.jsonl import write_openai_jsonl
+        from hearth.persona.derive import base_persona
 
         output = output or Path("hearth-sft.jsonl")
         lines = 0
         with open(output, "wb") as f:
             for c in chosen:
-                card, _ = loaders.companion_card(store, c["id"])
-                for line in write_openai_jsonl(loaders.conversation_records(store, c["id"]), system_prompt(card)):
+                for line in write_openai_jsonl(loaders.conversation_records(store, c["id"]),
+                                               identity(base_persona(store, c["id"]))):  # fmt: skip
                     f.write(line)
                     lines += 1
         out.print(f"Wrote {output}: {lines:,} conversations for fine-tuning")
@@ -535,18 +537,6 @@ def export(
 def _safe_filename(name: str) -> str:
     cleaned = "".join(ch if ch.isalnum() or ch in " -_.@" else "_" for ch in name).strip(" .")
     return cleaned[:120] or "chat"
-
-
-def system_prompt(card) -> str | None:
-    """The persona as a system prompt: the card's own, else one written from its fields."""
-    data = card.card or {}
-    if data.get("system_prompt"):
-        return str(data["system_prompt"]).replace("{{char}}", card.name)
-    parts = [f"You are {card.name}."]
-    for key in ("description", "personality", "scenario"):
-        if data.get(key):
-            parts.append(str(data[key]).replace("{{char}}", card.name).strip())
-    return " ".join(parts) if len(parts) > 1 else None
 
 
 @app.command("companions")

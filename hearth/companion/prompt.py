@@ -113,11 +113,14 @@ def current_time() -> float:
     return time.time()
 
 
-def core(persona: Persona, warmth: int, user: str, now: float | None = None) -> str:
-    """The part of the system prompt that is always there: who the companion is and how it speaks."""
+def identity(persona: Persona, user: str = "you") -> str:
+    """Who the companion is, without the moment (time, warmth band): the system prompt of the
+    fine-tuning data hearth exports, and the start of every chat prompt."""
+    return _macros("\n\n".join(_identity_lines(persona, user)), persona, user)
+
+
+def _identity_lines(persona: Persona, user: str) -> list[str]:
     zh = persona.language == "zh"
-    w = style(warmth, persona.language)
-    when = dt.datetime.fromtimestamp(now or current_time()).strftime("%Y-%m-%d %H:%M")
     who = "the person you care about" if user == "you" else user
     lines = [
         persona.system_prompt.strip()
@@ -137,6 +140,15 @@ def core(persona: Persona, warmth: int, user: str, now: float | None = None) -> 
                      + "\n".join(f"- {f}" for f in persona.facts))  # fmt: skip
     if persona.boundaries:
         lines.append(("边界" if zh else "Boundaries") + ":\n" + "\n".join(f"- {b}" for b in persona.boundaries))
+    return lines
+
+
+def core(persona: Persona, warmth: int, user: str, now: float | None = None) -> str:
+    """The part of the system prompt that is always there: who the companion is and how it speaks."""
+    zh = persona.language == "zh"
+    w = style(warmth, persona.language)
+    when = dt.datetime.fromtimestamp(now or current_time()).strftime("%Y-%m-%d %H:%M")
+    lines = _identity_lines(persona, user)
     lines.append(w.instruction)
     lines.append(
         f"语气示例（只学语气，不学内容）：{w.example}" if zh else f"Example of the tone (not the content): {w.example}"
