@@ -183,3 +183,28 @@ def test_verdicts():
     assert silent.status == UNVERIFIED and "did not say" in silent.reason and silent.likely_model == "gpt-4o"
     hdr = verify("gpt-4o", "gpt-4o", listing=[{"id": "gpt-4o"}], headers={"openai-model": "gpt-5-safety"})
     assert hdr.status == MISMATCH and "openai-model" in hdr.reason
+
+
+def test_parallel_replies_per_backend_through_the_server(config, monkeypatch, tmp_path):
+    """The embedded model answers one message at a time; a server as many as `parallel` (default 8)."""
+    import threading
+
+    from hearth.server.hub import Hub
+    from hearth.store import Store
+
+    config.write_text(OPENROUTER + "parallel = 3\n[backends.local]\nkind = \"openai\"\n"
+                      "base_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n", encoding="utf-8")  # fmt: skip
+    monkeypatch.setenv("OPENROUTER_API_KEY", "sk-or-1")
+    hub = Hub(Store(str(tmp_path / "h.db")), registry.get_backend)
+
+    def slots(name):
+        sem, taken = hub.backend_lock(hub.backend(name)), 0
+        while sem.acquire(blocking=False):
+            taken += 1
+        return taken
+
+    assert slots("openrouter") == 3 and slots("local") == 8
+    assert isinstance(hub.backend_lock(hub.backend("openrouter")), threading.BoundedSemaphore)
+    config.write_text(OPENROUTER + "parallel = \"many\"\n", encoding="utf-8")
+    with pytest.raises(HearthError, match="whole number"):
+        registry.get_backend("openrouter")

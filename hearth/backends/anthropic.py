@@ -72,6 +72,8 @@ class AnthropicBackend:
     """A `ChatBackend` for one Claude model."""
 
     kind = "anthropic"
+    parallel = 8
+    """Replies at once through `hearth serve`: a server answers several people at once (the `parallel` setting)."""
 
     def __init__(
         self,

@@ -164,6 +164,8 @@ class EmbeddedBackend:
     """A `ChatBackend` running a GGUF file in this process; by default the bundled SmolLM2."""
 
     kind = "embedded"
+    parallel = 1
+    """Replies at once through `hearth serve`: one model in this process answers one message at a time."""
 
     def __init__(
         self,

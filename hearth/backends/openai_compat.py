@@ -50,6 +50,8 @@ class OpenAICompatible:
     """A `ChatBackend` for one model on one OpenAI-compatible server."""
 
     kind = "openai"
+    parallel = 8
+    """Replies at once through `hearth serve`: a server answers several people at once (the `parallel` setting)."""
 
     def __init__(
         self,

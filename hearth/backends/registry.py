@@ -6,6 +6,7 @@
     model = "openai/gpt-4o"
     key_env = "OPENROUTER_API_KEY"       # optional; else the OS keyring (service "hearth", user NAME)
     timeout = 60                         # seconds without a byte before giving up
+    parallel = 8                         # replies at once through `hearth serve` (a server; the embedded model: 1)
     context_tokens = 128000              # optional; else asked from the server, else 8192
 
     [backends.ollama]
@@ -43,6 +44,7 @@ _KNOWN_FIELDS = {
     "keyring",
     "timeout",
     "max_retries",
+    "parallel",
     "context_tokens",
     "model_path",
     "n_ctx",
@@ -192,6 +194,17 @@ def get_backend(name: str | None = None) -> ChatBackend:
 
 
 def build(spec: BackendSpec) -> ChatBackend:
+    """The backend a spec describes (its `parallel` setting applied)."""
+    backend = _build(spec)
+    if "parallel" in spec.options and spec.kind != "embedded":
+        try:
+            backend.parallel = max(1, int(spec.options["parallel"]))
+        except (TypeError, ValueError):
+            raise HearthError(f"`parallel` of backend {spec.name!r} must be a whole number, like 8.") from None
+    return backend
+
+
+def _build(spec: BackendSpec) -> ChatBackend:
     """Construct the adapter for one spec (resolving its key, which is never kept elsewhere)."""
     opts = dict(spec.options)
     if spec.kind == "embedded":

@@ -31,7 +31,7 @@ class Hub:
         self.fallbacks = fallbacks or []
         self._configured = configured or (lambda: [])
         self._backends: dict[str | None, ChatBackend] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, threading.BoundedSemaphore] = {}
         self._guard = threading.Lock()
 
     def backend(self, name: str | None = None) -> ChatBackend:
@@ -42,11 +42,12 @@ class Hub:
                 self._backends[name] = self._make(name)
             return self._backends[name]
 
-    def backend_lock(self, backend: ChatBackend) -> threading.Lock:
-        """One reply at a time per backend: a local model is not safe to run twice at once, and a
-        person's own server is better served in order than overloaded."""
+    def backend_lock(self, backend: ChatBackend) -> threading.Semaphore:
+        """How many replies a backend writes at once: one for a model in this process (not safe to
+        run twice at once), its `parallel` setting for a server (8 unless configured), so many
+        people talking through one hearth do not queue behind each other."""
         with self._guard:
-            return self._locks.setdefault(backend.name, threading.Lock())
+            return self._locks.setdefault(backend.name, threading.BoundedSemaphore(getattr(backend, "parallel", 1)))
 
     def backend_models(self) -> list[tuple[str, str]]:
         return self._configured()
