@@ -66,3 +66,32 @@ def test_db_copy_sqlite_to_postgresql_and_back(pg_server, tmp_path):
 def test_an_unreachable_server_is_one_clear_error(tmp_path):
     r = run_hearth("stats", db="postgresql://hearth@127.0.0.1:1/hearth")
     assert r.returncode == 1 and "Traceback" not in r.stderr and "Cannot open the hearth database" in r.stderr
+
+
+def test_vectors_use_a_pgvector_hnsw_index(pg_server):
+    import numpy as np
+    import sqlalchemy as sa
+
+    from hearth.store import Store, vectors
+    from hearth.store.memories import add_memory, forget_memory
+
+    rng = np.random.default_rng(7)
+    with Store(pg_database(pg_server)) as store:
+        assert vectors.has_pgvector(store)
+        ids = [add_memory(store, f"memory {i}") for i in range(400)]
+        vecs = rng.normal(size=(400, 384)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        vectors.put(store, "memory", "test-model", ids, vecs)
+        query = vecs[123] + 0.05 * rng.normal(size=384).astype(np.float32)
+        found = vectors.nearest(store, "memory", "test-model", query, k=50)
+        exact = np.argsort(1 - vecs @ (query / np.linalg.norm(query)))[:50]
+        assert found[0][0] == ids[123] and len(found) == 50
+        assert len({i for i, _ in found} & {ids[j] for j in exact}) >= 45  # approximate, high recall
+        with store.engine.connect() as conn:
+            explain = sa.text(
+                "EXPLAIN SELECT owner_id FROM embeddings WHERE owner_kind = 'memory' AND model = 'test-model' "
+                "ORDER BY (embedding::vector(384)) <=> CAST(:q AS vector(384)) LIMIT 50")
+            plan = "\n".join(r[0] for r in conn.execute(explain, {"q": vectors._literal(query)}))
+        assert "ix_embeddings_hnsw_" in plan, plan
+        forget_memory(store, ids[123])
+        assert ids[123] not in [i for i, _ in vectors.nearest(store, "memory", "test-model", query, k=50)]

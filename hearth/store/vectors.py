@@ -67,6 +67,16 @@ def put(store: Store, owner_kind: str, model: str, ids: Sequence[int], vectors: 
     with store.write() as conn, conn.begin():
         if conn.dialect.name == "sqlite":
             conn.execute(s.embeddings.insert().prefix_with("OR REPLACE"), rows)
+        elif has_pgvector(store):
+            for row, v in zip(rows, vectors, strict=True):
+                row["embedding"] = _literal(v)
+            conn.execute(sa.text(
+                "INSERT INTO embeddings (owner_kind, owner_id, model, dim, vector, created_at, embedding) VALUES "
+                "(:owner_kind, :owner_id, :model, :dim, :vector, :created_at, CAST(:embedding AS vector)) "
+                "ON CONFLICT (owner_kind, owner_id, model) DO UPDATE SET dim = EXCLUDED.dim, "
+                "vector = EXCLUDED.vector, created_at = EXCLUDED.created_at, embedding = EXCLUDED.embedding"
+            ), rows)  # fmt: skip
+            _ensure_hnsw(conn, owner_kind, model, int(vectors.shape[1]))
         else:
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -97,6 +107,8 @@ def _exact(
     store: Store, owner_kind: str, model: str, query: np.ndarray, k: int, within: Iterable[int] | None
 ) -> list[tuple[int, float]]:
     if store.engine.dialect.name != "sqlite":
+        if within is None and has_pgvector(store):
+            return _pgvector_nearest(store, owner_kind, model, query, k)
         return _exact_numpy(store, owner_kind, model, query, k, within)
     q = np.asarray(query, dtype=np.float32).tobytes()
     where = ""
@@ -127,3 +139,52 @@ def _exact_numpy(
     distance = 1.0 - (matrix @ v) / np.where(norms == 0, 1.0, norms)
     best = np.argsort(distance, kind="stable")[:k]
     return [(int(rows[i][0]), float(distance[i])) for i in best]
+
+
+# ------------------------------------------------------------------ PostgreSQL + pgvector
+
+_pgvector: dict[str, bool] = {}
+EF_SEARCH = 200
+"""Candidates HNSW keeps per query (pgvector's default, 40, would cap results below k = 50)."""
+
+
+def has_pgvector(store: Store) -> bool:
+    """Whether this PostgreSQL store keeps pgvector values (migration 0007, when pgvector exists)."""
+    key = store.engine.url.render_as_string(hide_password=True)
+    if key not in _pgvector:
+        with store.engine.connect() as conn:
+            _pgvector[key] = bool(conn.execute(sa.text(
+                "SELECT 1 FROM information_schema.columns WHERE table_name = 'embeddings' AND column_name = 'embedding'"
+            )).first())  # fmt: skip
+    return _pgvector[key]
+
+
+def _literal(v: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.9g}" for x in np.asarray(v, dtype=np.float32).tolist()) + "]"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ensure_hnsw(conn: sa.Connection, owner_kind: str, model: str, dim: int) -> None:
+    """One HNSW index per (kind, model, dimension): an index needs a fixed dimension, and the
+    partial predicate lets each search use the index of its own model."""
+    import zlib
+
+    name = f"ix_embeddings_hnsw_{zlib.crc32(f'{owner_kind}|{model}|{dim}'.encode()):08x}"
+    conn.exec_driver_sql(
+        f"CREATE INDEX IF NOT EXISTS {name} ON embeddings USING hnsw ((embedding::vector({dim})) vector_cosine_ops) "
+        f"WHERE owner_kind = {_quote(owner_kind)} AND model = {_quote(model)}"
+    )
+
+
+def _pgvector_nearest(store: Store, owner_kind: str, model: str, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+    dim = int(np.asarray(query).shape[-1])
+    sql = sa.text(
+        f"SELECT owner_id, (embedding::vector({dim})) <=> CAST(:q AS vector({dim})) AS d FROM embeddings "
+        f"WHERE owner_kind = {_quote(owner_kind)} AND model = {_quote(model)} ORDER BY d LIMIT :k"
+    )
+    with store.engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, 2 * k)}")
+        return [(int(r[0]), float(r[1])) for r in conn.execute(sql, {"q": _literal(query), "k": k})]
