@@ -23,10 +23,25 @@ def independent_walk(folder):
     convs = []
     for f in sorted(folder.glob("conversations*.json")):
         convs += json.loads(f.read_text(encoding="utf-8"))
-    out = {"conversations": len(convs), "nodes": 0, "messages": 0, "leaves": 0, "visible": {}, "served": {}}
+    out = {"conversations": len(convs), "nodes": 0, "messages": 0, "leaves": 0, "visible": {}, "served": {},
+           "requested": {}}  # fmt: skip
     for c in convs:
         mapping = c["mapping"]
         cid = c.get("conversation_id") or c.get("id")
+
+        def asked(nid, mapping=mapping, conv=c):
+            """The model asked for at this node: its own slug, else the nearest ancestor's, else the
+            conversation's default."""
+            seen = set()
+            while nid is not None and nid in mapping and nid not in seen:
+                seen.add(nid)
+                meta = (mapping[nid].get("message") or {}).get("metadata") or {}
+                slug = meta.get("requested_model_slug") or meta.get("default_model_slug")
+                if slug:
+                    return slug
+                nid = mapping[nid].get("parent")
+            return conv.get("default_model_slug")
+
         out["nodes"] += len(mapping)
         has_child = {n.get("parent") for n in mapping.values()}
         for nid, node in mapping.items():
@@ -37,6 +52,8 @@ def independent_walk(folder):
                 slug = (node["message"].get("metadata") or {}).get("model_slug")
                 if slug and node["message"]["author"]["role"] == "assistant":
                     out["served"][(cid, nid)] = slug
+                if node["message"]["author"]["role"] == "assistant":
+                    out["requested"][(cid, nid)] = asked(nid)
         path, node = [], c.get("current_node")
         while node is not None and node in mapping:
             path.append(node)
@@ -69,6 +86,8 @@ def test_fixture_counts_tree_and_models(store, folder):
         assert visible.get(cid, set()) == path, f"visible branch of {cid}"
     served = {(r[0], r[1]): r.served_model for r in rows if r.role == "assistant" and r.served_model}
     assert served == truth["served"]
+    requested = {(r[0], r[1]): r.requested_model for r in rows if r.role == "assistant"}
+    assert requested == truth["requested"]  # per message: own slug, else an ancestor's, else the conversation's
     leaves = sum(r.branches for r in list_conversations(store, limit=10_000))
     assert leaves == truth["leaves"]
 
