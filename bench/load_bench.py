@@ -172,7 +172,8 @@ def write(fig: dict) -> None:
         f"Zero lost or duplicated messages: {'yes' if fig['zero_lost'] else 'NO'} (every acknowledged message looked "
         "up in the store afterwards, with the reply under it). Each turn is hearth's whole work (reconcile, "
         "retrieval, guard, prompt, both messages stored, memory learned), so on 2 shared cores the users queue for "
-        "CPU: latency grows with the number of users, not with the engine.",
+        "CPU and latency grows with their number; PostgreSQL adds its round trips (each statement goes to a server "
+        "competing for the same 2 cores), which a separate database machine would take off hearth's.",
     ])  # fmt: skip
 
 
