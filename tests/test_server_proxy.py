@@ -7,6 +7,7 @@ import httpx
 import openai
 import pytest
 
+from conftest import pg_database
 from hearth.backends.base import MISMATCH
 from hearth.errors import BackendUnreachable, NotFound
 from hearth.server.app import create_app
@@ -20,9 +21,11 @@ from web_helpers import Server
 TOKEN = "test-token-0123456789abcdef"
 
 
-@pytest.fixture
-def setup(tmp_path):
-    store = Store(str(tmp_path / "h.db"))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def setup(request, tmp_path):
+    """The proxy over real HTTP, its store on SQLite and on a real PostgreSQL."""
+    pg = request.param == "postgresql"
+    store = Store(pg_database(request.getfixturevalue("pg_server")) if pg else str(tmp_path / "h.db"))
     with store.write() as conn, conn.begin():
         companion_by_name(conn, "Warmie")
         companion_by_name(conn, "小暖")

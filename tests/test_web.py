@@ -11,7 +11,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import FIXTURES
+from conftest import FIXTURES, pg_database
 from hearth.server.auth import COOKIE, CSRF_COOKIE
 from hearth.server.web.conversations import branch_path
 from hearth.server.web.upload import parse_size, safe_relpath
@@ -23,9 +23,11 @@ ST_FIXTURE = FIXTURES / "sillytavern" / "devslow_seraphina_2025-04-18.jsonl"
 PAGES = ["/chat", "/conversations", "/memory", "/persona", "/import", "/audit", "/backends"]
 
 
-@pytest.fixture
-def web(tmp_path):
-    app, store, backends = make_app(tmp_path)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def web(request, tmp_path):
+    """The web UI over a SQLite store, and over a real PostgreSQL one."""
+    location = pg_database(request.getfixturevalue("pg_server")) if request.param == "postgresql" else None
+    app, store, backends = make_app(tmp_path, location=location)
     yield app, store, backends
     store.close()
 

@@ -26,9 +26,11 @@ XSS_SCRIPT = "<script>window.__xss=1</script>"
 XSS_IMG = '<img src=x onerror="window.__xss=2">'
 
 
-def make_app(tmp: Path, *, default: str | None = "cloud", companions: tuple[str, ...] = ("Warmie", "小暖")):
-    """(app, store, backends): `cloud` asks for gpt-4o and is answered by gpt-4o-mini (a mismatch)."""
-    store = Store(str(tmp / "hearth.db"))
+def make_app(tmp: Path, *, default: str | None = "cloud", companions: tuple[str, ...] = ("Warmie", "小暖"),
+             location: str | None = None):  # fmt: skip
+    """(app, store, backends): `cloud` asks for gpt-4o and is answered by gpt-4o-mini (a mismatch).
+    `location`: another store (a PostgreSQL URL) instead of a fresh SQLite file."""
+    store = Store(location or str(tmp / "hearth.db"))
     with store.write() as conn, conn.begin():
         for name in companions:
             companion_by_name(conn, name)
