@@ -13,7 +13,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from conftest import FIXTURES, run_hearth
+from conftest import FIXTURES, pg_database, run_hearth
 from web_helpers import TOKEN, Server, make_app
 
 TOOLS = {"search_memory", "add_memory", "update_memory", "forget_memory", "get_persona", "get_letter"}
@@ -96,8 +96,10 @@ def test_stdio_client_adds_searches_and_forgets(stocked_db):
     assert [m["text"] for m in by_client] == ["Mia is allergic to cashews."]
 
 
-def test_streamable_http_behind_the_serve_token(tmp_path):
-    app, _, _ = make_app(tmp_path)
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_streamable_http_behind_the_serve_token(tmp_path, engine, request):
+    location = pg_database(request.getfixturevalue("pg_server")) if engine == "postgresql" else None
+    app, _, _ = make_app(tmp_path, location=location)
     with Server(app) as server:
         url = server.url + "/mcp"
         assert httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).status_code == 401
