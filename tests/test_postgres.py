@@ -95,3 +95,25 @@ def test_vectors_use_a_pgvector_hnsw_index(pg_server):
         assert "ix_embeddings_hnsw_" in plan, plan
         forget_memory(store, ids[123])
         assert ids[123] not in [i for i, _ in vectors.nearest(store, "memory", "test-model", query, k=50)]
+
+
+def test_planned_lexical_search_on_a_large_table(pg_server):
+    """Past a few thousand rows the search is planned by how common each word is; on PostgreSQL
+    from the planner's own statistics (EXPLAIN), not by counting through the index."""
+    import sqlalchemy as sa
+
+    from hearth.store import Store, lexical
+    from hearth.store.memories import add_memory, lexical_memories
+
+    with Store(pg_database(pg_server)) as store:
+        for i in range(3000):
+            add_memory(store, f"the person is happy about thing number {i} and it is nice")
+        rare = add_memory(store, "我的猫叫小白 and the person is happy about Hangzhou")
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE memory_fts")
+            total = conn.execute(sa.text("SELECT max(id) FROM memories")).scalar()
+            estimate = lexical.counter(conn, lexical.MEMORIES, total)
+            assert estimate("'happy':A", [(0, total)]) > 2000 and estimate("'hangzhou':A", [(0, total)]) < 50
+        found = lexical_memories(store, "is the person happy about Hangzhou?", 10)
+        assert found and found[0][0] == rare
+        assert lexical_memories(store, "小白", 5)[0][0] == rare

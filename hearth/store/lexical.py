@@ -10,6 +10,7 @@ place that writes or queries those tables.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
@@ -61,22 +62,34 @@ def ranked(conn: sa.Connection, table: str) -> str:
     """SQL for (rowid, score) of the rows matching :q, best (lowest score) first, at most :n."""
     if is_sqlite(conn):
         return f"SELECT rowid, bm25({table}) AS score FROM {table} WHERE {table} MATCH :q ORDER BY score LIMIT :n"
-    return (f"SELECT rowid, -ts_rank_cd(tsv, to_tsquery('simple', :q)) AS score FROM {table} "
+    return (f"SELECT rowid, -ts_rank(tsv, to_tsquery('simple', :q)) AS score FROM {table} "
             "WHERE tsv @@ to_tsquery('simple', :q) ORDER BY score LIMIT :n")  # fmt: skip
 
 
-def counter(conn: sa.Connection, table: str):
-    """count(match, [(first, last) rowids, …]): how many rows match within those rowid spans."""
+def counter(conn: sa.Connection, table: str, total: int):
+    """count(match, [(first, last) rowids, …]): how many rows match within those rowid spans
+    (`total`: the highest rowid). SQLite counts them. PostgreSQL answers from its planner's
+    estimate, which ANALYZE keeps per lexeme for tsvector columns: counting through GIN costs
+    ~30 ms a token at 100 k rows, the estimate a fraction of a millisecond, and the plan only needs
+    to know which tokens are common."""
     if is_sqlite(conn):
         one = f"(SELECT count(*) FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?)"
-    else:
-        one = f"(SELECT count(*) FROM {table} WHERE tsv @@ to_tsquery('simple', %s) AND rowid BETWEEN %s AND %s)"
 
-    def count(match: str, spans: list[tuple[int, int]]) -> int:
-        args = tuple(x for lo, hi in spans for x in (match, lo, hi))
-        return conn.exec_driver_sql("SELECT " + " + ".join([one] * len(spans)), args).scalar()
+        def count(match: str, spans: list[tuple[int, int]]) -> int:
+            args = tuple(x for lo, hi in spans for x in (match, lo, hi))
+            return conn.exec_driver_sql("SELECT " + " + ".join([one] * len(spans)), args).scalar()
 
-    return count
+        return count
+
+    def estimate(match: str, spans: list[tuple[int, int]]) -> int:
+        plan = conn.execute(
+            sa.text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE tsv @@ to_tsquery('simple', :q)"), {"q": match}
+        ).scalar()
+        rows = (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]["Plan Rows"]
+        covered = sum(hi - lo + 1 for lo, hi in spans)
+        return round(rows * min(1.0, covered / max(total, 1)))
+
+    return estimate
 
 
 def indexed_ids(table: str) -> str:

@@ -224,7 +224,7 @@ def lexical_memories(
             "LEFT JOIN memories m ON m.id = f.rowid ORDER BY f.score"
         )
         total = conn.execute(sa.select(sa.func.max(MEM.id))).scalar() or 0
-        plan = match_any(query, lexical.counter(conn, lexical.MEMORIES), total, syntax=lexical.syntax(conn))
+        plan = match_any(query, lexical.counter(conn, lexical.MEMORIES, total), total, syntax=lexical.syntax(conn))
         for match in plan or []:
             n = 4 * limit
             while True:
@@ -254,7 +254,7 @@ def lexical_messages(
             "LEFT JOIN messages m ON m.id = f.rowid ORDER BY f.score"
         )
         total = conn.execute(sa.select(sa.func.max(s.messages.c.id))).scalar() or 0
-        plan = match_any(query, lexical.counter(conn, lexical.MESSAGES), total, syntax=lexical.syntax(conn))
+        plan = match_any(query, lexical.counter(conn, lexical.MESSAGES, total), total, syntax=lexical.syntax(conn))
         for match in plan or []:
             n = 4 * limit
             while True:
