@@ -3,7 +3,7 @@
 SQLite keeps it in contentless FTS5 tables (`message_fts`, `memory_fts`: rowid = the row's id,
 columns `body` and `uni`) ranked with bm25; PostgreSQL in plain tables of the same names holding
 one `tsvector` (body tokens weighted A, single CJK characters B) under a GIN index, ranked with
-ts_rank_cd. hearth tokenises the text itself (`tokens.py`), so both engines find the same rows;
+ts_rank. hearth tokenises the text itself (`tokens.py`), so both engines find the same rows;
 scores are "lower is better" on both, so callers sort the same way. This module is the only
 place that writes or queries those tables.
 """
