@@ -286,56 +286,92 @@ def _importance(group: str, source: str, text: str) -> float:
     return IMPORTANCE.get(group, 0.5 if source == "claude:project_memories" else 0.6)
 
 
-def _record(store: Store, conn: sa.Connection, it: Item, stats: ProfileStats, touched: set) -> None:
-    """Add the item, or link this sighting to the memory it already is (or skip it if forgotten)."""
-    ident = f"{it.companion_id}\x00{it.group}\x00{it.section or ''}\x00{normalise(it.text)}"
-    digest = hashlib.sha1(ident.encode()).hexdigest()[:24]
-    key = f"profile.item.{digest}"
-    known = _setting(conn, key)
-    mem = s.memories.c
-    if known is None:  # a store restored from an archive has the memories (their raw names the key), not settings
-        same = mem.companion_id.is_(None) if it.companion_id is None else mem.companion_id == it.companion_id
-        found = conn.execute(
-            sa.select(mem.id).where(same, mem.slot == f"profile:{it.group}", mem.raw.like(f'%"item":"{digest}"%'))
-        ).scalar()
-        if found is not None:
+class _Recorder:
+    """Adds profile items as memories, or links a new sighting to the memory an item already is
+    (skipping one the person forgot). Custom instructions repeat in every conversation, so one
+    export sights the same item hundreds of times: sightings are gathered per memory and written
+    once per batch (`flush`), not as five statements each."""
+
+    def __init__(self, store: Store, conn: sa.Connection, stats: ProfileStats, touched: set) -> None:
+        self.store, self.conn, self.stats, self.touched = store, conn, stats, touched
+        self.memory_of: dict[str, int | None] = {}
+        """item key → its memory id, None when the person forgot it."""
+        self.sightings: dict[int, dict[str, Any]] = {}
+
+    def _known(self, key: str, digest: str, it: Item) -> int | None | str:
+        """The memory id this item already is, None if it was forgotten, "new" if never seen."""
+        if key in self.memory_of:
+            return self.memory_of[key]
+        conn, mem = self.conn, s.memories.c
+        known = _setting(conn, key)
+        if known is None:  # a store restored from an archive has the memories (their raw names the key), not settings
+            same = mem.companion_id.is_(None) if it.companion_id is None else mem.companion_id == it.companion_id
+            found = conn.execute(
+                sa.select(mem.id).where(same, mem.slot == f"profile:{it.group}", mem.raw.like(f'%"item":"{digest}"%'))
+            ).scalar()
+            if found is None:
+                return "new"
             known = str(found)
             _set(conn, key, known)
-    if known is not None:
-        row = conn.execute(sa.select(mem.raw, mem.event_at).where(mem.id == int(known))).first()
-        if row is None:
-            stats.forgotten_skipped += 1
+        exists = conn.execute(sa.select(mem.id).where(mem.id == int(known))).scalar()
+        self.memory_of[key] = int(known) if exists is not None else None
+        return self.memory_of[key]
+
+    def record(self, it: Item) -> None:
+        ident = f"{it.companion_id}\x00{it.group}\x00{it.section or ''}\x00{normalise(it.text)}"
+        digest = hashlib.sha1(ident.encode()).hexdigest()[:24]
+        key = f"profile.item.{digest}"
+        known = self._known(key, digest, it)
+        if known is None:
+            self.stats.forgotten_skipped += 1
             return
-        raw = orjson.loads(row.raw) if row.raw else {}
-        info = raw.setdefault("profile", {})
-        values: dict[str, Any] = {}
-        if tuple(info.get("seen") or (0, 0)) < it.seen:
-            info["seen"] = list(it.seen)
-            values["raw"] = orjson.dumps(raw).decode()
-        if it.event_at is not None and (row.event_at is None or it.event_at < row.event_at):
-            values["event_at"] = it.event_at
-        if values:
-            conn.execute(sa.update(s.memories).where(mem.id == int(known)).values(**values))
+        self.touched.add((it.companion_id, it.group))
+        if known == "new":
+            mid = add_memory(
+                self.store, it.text, kind=KIND, companion_id=it.companion_id, source=it.source,
+                importance=_importance(it.group, it.source, it.text), event_at=it.event_at,
+                source_message_ids=[it.message_id] if it.message_id else [], slot=f"profile:{it.group}",
+                language=_language(it.text), keys=[it.section] if it.section else [], conn=self.conn,
+            )  # fmt: skip
+            info = {"group": it.group, "section": it.section, "seen": list(it.seen), "item": digest, **it.origin}
+            self.conn.execute(sa.update(s.memories).where(s.memories.c.id == mid)
+                              .values(raw=orjson.dumps({"profile": info}).decode()))  # fmt: skip
+            _set(self.conn, key, str(mid))
+            self.memory_of[key] = mid
+            self.stats.added += 1
+            return
+        seen = self.sightings.setdefault(int(known), {"seen": (0.0, 0), "event_at": None, "messages": set()})
+        seen["seen"] = max(seen["seen"], tuple(it.seen))
+        if it.event_at is not None and (seen["event_at"] is None or it.event_at < seen["event_at"]):
+            seen["event_at"] = it.event_at
         if it.message_id is not None:
-            ms = s.memory_sources.c
-            linked = conn.execute(
-                sa.select(ms.memory_id).where(ms.memory_id == int(known), ms.message_id == it.message_id)
-            )
-            if linked.first() is None:
-                conn.execute(s.memory_sources.insert().values(memory_id=int(known), message_id=it.message_id))
-        stats.linked += 1
-    else:
-        mid = add_memory(
-            store, it.text, kind=KIND, companion_id=it.companion_id, source=it.source,
-            importance=_importance(it.group, it.source, it.text), event_at=it.event_at,
-            source_message_ids=[it.message_id] if it.message_id else [],
-            slot=f"profile:{it.group}", language=_language(it.text), keys=[it.section] if it.section else [], conn=conn,
-        )  # fmt: skip
-        info = {"group": it.group, "section": it.section, "seen": list(it.seen), "item": digest, **it.origin}
-        conn.execute(sa.update(s.memories).where(mem.id == mid).values(raw=orjson.dumps({"profile": info}).decode()))
-        _set(conn, key, str(mid))
-        stats.added += 1
-    touched.add((it.companion_id, it.group))
+            seen["messages"].add(it.message_id)
+        self.stats.linked += 1
+
+    def flush(self) -> None:
+        """Write the gathered sightings: the newest `seen`, the earliest date, the new provenance links."""
+        conn, mem, ms = self.conn, s.memories.c, s.memory_sources.c
+        for mid, seen in self.sightings.items():
+            row = conn.execute(sa.select(mem.raw, mem.event_at).where(mem.id == mid)).first()
+            if row is None:
+                continue
+            raw = orjson.loads(row.raw) if row.raw else {}
+            info = raw.setdefault("profile", {})
+            values: dict[str, Any] = {}
+            if tuple(info.get("seen") or (0, 0)) < seen["seen"]:
+                info["seen"] = list(seen["seen"])
+                values["raw"] = orjson.dumps(raw).decode()
+            if seen["event_at"] is not None and (row.event_at is None or seen["event_at"] < row.event_at):
+                values["event_at"] = seen["event_at"]
+            if values:
+                conn.execute(sa.update(s.memories).where(mem.id == mid).values(**values))
+            if seen["messages"]:
+                linked = set(conn.execute(sa.select(ms.message_id).where(
+                    ms.memory_id == mid, ms.message_id.in_(sorted(seen["messages"])))).scalars())  # fmt: skip
+                fresh = sorted(seen["messages"] - linked)
+                if fresh:
+                    conn.execute(s.memory_sources.insert(), [{"memory_id": mid, "message_id": m} for m in fresh])
+        self.sightings.clear()
 
 
 def _chatgpt(store: Store, restart: bool, stats: ProfileStats, touched: set) -> None:
@@ -360,6 +396,7 @@ def _chatgpt(store: Store, restart: bool, stats: ProfileStats, touched: set) -> 
                 .order_by(m.id).limit(BATCH)
             ).all()  # fmt: skip
         with store.write() as conn, conn.begin():
+            recorder = _Recorder(store, conn, stats, touched)
             for r in rows:
                 node = orjson.loads(r.raw) if r.raw else {}
                 msg = node.get("message") if isinstance(node, dict) else None
@@ -367,7 +404,8 @@ def _chatgpt(store: Store, restart: bool, stats: ProfileStats, touched: set) -> 
                 for group, source, text, day in chatgpt_traces(msg if isinstance(msg, dict) else {}, r.role):
                     seen = (r.at or 0.0, r.id)
                     when = day if day is not None else r.at
-                    _record(store, conn, Item(group, source, text, seen, when, r.id, r.companion_id), stats, touched)
+                    recorder.record(Item(group, source, text, seen, when, r.id, r.companion_id))
+            recorder.flush()
             last = rows[-1].id if len(rows) == BATCH else top
             _set(conn, key, str(last))
 
@@ -397,6 +435,7 @@ def _claude(store: Store, restart: bool, stats: ProfileStats, touched: set) -> N
                     stats.warnings.append(f"{f.archive_path}: {exc.message}")
                     entries = []
                 companion = companion_by_name(conn, COMPANION) if entries else None
+                recorder = _Recorder(store, conn, stats, touched)
                 for e in entries:
                     groups = {"conversations_memory": "claude:conversations_memory",
                               "project_memories": f"claude:project:{e.key}"}  # fmt: skip
@@ -405,7 +444,8 @@ def _claude(store: Store, restart: bool, stats: ProfileStats, touched: set) -> N
                     for section, text in markdown_items(e.text):
                         it = Item(group, f"claude:{e.field}", text, (float(f.id), f.id), e.updated_at, None, companion,
                                   section or None, origin)  # fmt: skip
-                        _record(store, conn, it, stats, touched)
+                        recorder.record(it)
+                recorder.flush()
             _set(conn, key, str(f.id))
 
 
