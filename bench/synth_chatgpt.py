@@ -149,6 +149,15 @@ class _Gen:
         self.assets: list[tuple[str, int, int]] = []
         self.feedback: list[dict[str, Any]] = []
         self.user_id = "user-" + self.b62(24)
+        self.profiles: dict[tuple[str, int], str] = {}
+
+    def profile_about(self, lang: str, t: float) -> str:
+        """The "about me" of the custom instructions: one account setting that every conversation
+        carries, rewritten now and then (a new version every ~200 days), not new text per chat."""
+        key = (lang, int(t // (200 * 86400)))
+        if key not in self.profiles:
+            self.profiles[key] = self.text(lang, "user", "m")
+        return self.profiles[key]
 
     def uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -354,7 +363,7 @@ class _Conv:
             cur = self.add(cur, "system", _txt(""), end_turn=True, weight=0.0, null_time=True,
                            meta={"is_visually_hidden_from_conversation": True})
         if self.t >= CODE_ON and rng.random() < 0.25:  # custom instructions ride along as a hidden message
-            about = g.text(self.lang, "user", "m")
+            about = g.profile_about(self.lang, self.t)
             ctx = {"content_type": "user_editable_context",
                    "user_profile": f"The user provided the following information about themselves.\nUser profile:\n```{about}```",
                    "user_instructions": "The user provided the additional info about how they would like you to respond:\n"

@@ -125,7 +125,7 @@ def add_memory(
     ids = sorted(set(source_message_ids))
     if ids:
         conn.execute(s.memory_sources.insert(), [{"memory_id": mid, "message_id": m} for m in ids])
-    _index(conn, mid, text, keys)
+    lexical.add(conn, lexical.MEMORIES, [(int(mid), *index_columns(" ".join([*keys, text])))])  # new id: no replace
     return int(mid)
 
 
