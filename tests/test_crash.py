@@ -227,12 +227,14 @@ def _chunk(text: str) -> dict:
 def _reset_mid_stream(h, b) -> None:
     h.start_sse()
     h.sse(_chunk("半句话"))
+    time.sleep(0.5)  # let the client read what was sent: an RST discards data it has not read yet
     h.reset()
 
 
 def _malformed_event(h, b) -> None:
     h.start_sse()
     h.sse(_chunk("半句"))
+    time.sleep(0.2)
     h.sse("{not json")
     h.end_chunks()
 
