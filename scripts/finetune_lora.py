@@ -24,6 +24,7 @@ import argparse
 import hashlib
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -157,6 +158,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="Trade compute for memory (default: on, except with --tiny).",
+    )
+    parser.add_argument(
+        "--hub-kernels",
+        action="store_true",
+        help="Let transformers swap layers for compiled kernels it downloads from the Hugging Face hub. Off by "
+        "default: with it on, a GPU run offline stops at the first training step, unable to fetch them.",
     )
     parser.add_argument(
         "--log-every",
@@ -554,6 +561,7 @@ def train(args: argparse.Namespace, data: Data, versions: dict[str, str]) -> dic
             "dtype": device.dtype_name,
             "mixed_precision": "bf16" if device.bf16 else "fp16" if device.fp16 else "no",
             "gradient_checkpointing": checkpointing,
+            "hub_kernels": bool(getattr(model, "use_kernels", False)),
         },
         "versions": versions,
     }
@@ -563,6 +571,8 @@ def train(args: argparse.Namespace, data: Data, versions: dict[str, str]) -> dic
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Read by transformers when it loads a model (it kernelizes by default whenever `kernels` is installed).
+    os.environ["USE_HUB_KERNELS"] = "YES" if args.hub_kernels else "NO"
     try:
         data = load_data(args.data)
         versions = require_libraries()

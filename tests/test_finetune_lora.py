@@ -93,6 +93,9 @@ def test_trains_and_saves_adapter(trained, sft_jsonl):
     assert math.isfinite(meta["final_loss"]) and meta["final_loss"] > 0
     assert meta["settings"]["target_modules"] == ["q_proj", "k_proj", "v_proj", "o_proj"]
     assert len(meta["data"]["sha256"]) == 64
+    # transformers kernelizes by default when `kernels` is installed, fetching kernels from the hub at the first
+    # training step on a GPU: offline, that run died (seen on an H200). Off unless --hub-kernels asks for it.
+    assert meta["settings"]["hub_kernels"] is False
 
     loss_lines = [line for line in proc.stdout.splitlines() if line.startswith("step ") and " loss " in line]
     assert len(loss_lines) == meta["steps"]
