@@ -51,7 +51,7 @@ def make_app(tmp: Path, *, default: str | None = "cloud", companions: tuple[str,
         return backends[name]
 
     hub = Hub(store, make, backend=default, configured=lambda: [("cloud", "gpt-4o")])
-    app = create_app(hub, Auth(TOKEN))
+    app = create_app(hub, Auth(TOKEN, store))
     app.state.upload_dir = tmp / "uploads"
     return app, store, backends
 

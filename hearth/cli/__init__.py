@@ -42,6 +42,7 @@ err = Console(stderr=True, highlight=False)
 
 class State:
     db: str | None = None
+    user: str | None = None
     debug: bool = False
 
 
@@ -57,22 +58,47 @@ def _root(
         Optional[str],
         typer.Option("--db", help="Database file or URL (default: HEARTH_DB, then the per-user data folder)."),
     ] = None,
+    user: Annotated[
+        Optional[str],
+        typer.Option(
+            "--user", help="Work on this account's store instead of the main one (a shared server: see `hearth users`)."
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks for unexpected errors.")] = False,
     version: Annotated[
         Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = None,
 ) -> None:
     State.db = db
+    State.user = user
     State.debug = debug
 
 
+def _main_store():
+    """The main store, whatever `--user` says (the account registry lives there)."""
+    return _open(config.load(State.db).db)
+
+
+def _location() -> str:
+    """Where the store commands work on is: the main one, or with `--user NAME` that account's own."""
+    if State.user is None:
+        return config.load(State.db).db
+    from hearth.store import users
+
+    with _main_store() as main:
+        return users.location(main, users.get_account(main, State.user))
+
+
 def _store():
-    """The store; an encrypted one without HEARTH_PASSPHRASE or a keyring entry asks for its
-    passphrase when someone is at the terminal."""
+    return _open(_location())
+
+
+def _open(location: str):
+    """An encrypted store without HEARTH_PASSPHRASE or a keyring entry asks for its passphrase when
+    someone is at the terminal."""
     from hearth.store import Store, encryption
     from hearth.store.db import sqlite_file
 
-    location = config.load(State.db).db
     path = sqlite_file(location)
     if path is not None and encryption.is_encrypted(path) and encryption.passphrase_for(path) is None:
         if sys.stdin.isatty() and sys.stderr.isatty():
@@ -438,8 +464,11 @@ def export(
     ] = None,
     encrypt: Annotated[
         bool,
-        typer.Option("--encrypt", help="hearth archive only: AES-256 zip; passphrase from HEARTH_ARCHIVE_PASSPHRASE "
-                     "or asked. 7-Zip opens it; `hearth import` reads it with the same passphrase."),
+        typer.Option(
+            "--encrypt",
+            help="hearth archive only: AES-256 zip; passphrase from HEARTH_ARCHIVE_PASSPHRASE "
+            "or asked. 7-Zip opens it; `hearth import` reads it with the same passphrase.",
+        ),
     ] = False,  # fmt: skip
 ) -> None:
     """Export what hearth holds, so nothing is locked in here either.
@@ -590,3 +619,4 @@ from hearth.cli import memory as _memory  # noqa: E402, F401
 from hearth.cli import persona as _persona  # noqa: E402, F401
 from hearth.cli import profile as _profile  # noqa: E402, F401
 from hearth.cli import serve as _serve  # noqa: E402, F401
+from hearth.cli import users as _users  # noqa: E402, F401

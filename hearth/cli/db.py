@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from hearth import config
-from hearth.cli import State, _json, _store, app, out
+from hearth.cli import _json, _location, _store, app, out
 
 db_app = typer.Typer(help="Check, migrate, back up, restore and encrypt the store.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -71,7 +70,7 @@ def db_restore(
     """Replace the store with a backup; the current store is kept beside it, never deleted."""
     from hearth.store import maintenance
 
-    target = config.load(State.db).db
+    target = _location()
     if not yes and not typer.confirm(f"Replace {target} with {source}? (the current one is kept aside)"):
         raise typer.Exit(1)
     aside = maintenance.restore(source, target)
@@ -82,7 +81,7 @@ def _store_file() -> Path:
     from hearth.errors import HearthError
     from hearth.store.db import sqlite_file
 
-    path = sqlite_file(config.load(State.db).db)
+    path = sqlite_file(_location())
     if path is None:
         raise HearthError("Encryption at rest is for the SQLite file store.",
                           hint="On PostgreSQL, encrypt the server's disk or use its own encryption.")  # fmt: skip

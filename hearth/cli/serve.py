@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 from rich.text import Text
 
-from hearth.cli import _store, app, out
+from hearth.cli import State, _store, app, out
+from hearth.errors import HearthError
 
 
 @app.command("serve")
@@ -34,7 +35,13 @@ def serve(
     from hearth.server.app import create_app
     from hearth.server.auth import Auth, resolve_token, token_path
     from hearth.server.hub import Hub
+    from hearth.store import users
 
+    if State.user is not None:
+        raise HearthError(
+            "`hearth serve` serves the main store and every account in it; drop --user.",
+            hint="Each person signs in with their own token (`hearth users add NAME` makes one).",
+        )
     secret, generated = resolve_token(token, host)
     store = _store()
     hub = Hub(store, registry.get_backend, backend=backend, fallbacks=fallback or [],
@@ -44,10 +51,19 @@ def serve(
     out.print(f"  Web UI:   http://{shown}:{port}/login?token={secret}")
     out.print(f"  API:      base URL http://{shown}:{port}/v1, API key = the access token")
     out.print(f"  MCP:      http://{shown}:{port}/mcp (streamable HTTP), Bearer = the access token")
+    people = len(users.list_accounts(store))
+    if people:
+        out.print(
+            f"  Accounts: {people} more {'person signs' if people == 1 else 'people sign'} in with their own "
+            "token, each to their own store (`hearth users list`)"
+        )
     if generated:
         out.print(Text(f"  A new access token was saved to {token_path()} (only you can read it).", style="dim"))
     out.print(Text("  Ctrl-C stops the server.", style="dim"))
     from hearth.memory.embed import default_embedder
 
-    app_ = create_app(hub, Auth(secret), host=host, embedder=default_embedder)
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    app_ = create_app(hub, Auth(secret, store), host=host, embedder=default_embedder)
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+    finally:
+        hub.close()

@@ -1,6 +1,7 @@
 """`hearth serve`: the FastAPI application — the OpenAI-compatible proxy, the web UI and the MCP
-memory server at `/mcp` — behind one access token (Bearer for API clients and MCP clients, a signed
-session cookie for the browser)."""
+memory server at `/mcp` — behind access tokens (Bearer for API clients and MCP clients, a signed
+session cookie for the browser). Every request is answered from the store of whoever its token or
+session names: the owner's main store, or on a shared server that person's own."""
 
 from __future__ import annotations
 
@@ -8,15 +9,21 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from hearth.server.auth import COOKIE, Auth
+from hearth.server.auth import COOKIE, Auth, Principal
 from hearth.server.hub import Hub
 
 OPEN_PATHS = ("/login", "/static/", "/healthz")
 API_PATHS = ("/v1/", "/mcp")
 MAX_BODY_BYTES = 4 << 20
 """Largest request body outside uploads (a long chat history is well under this)."""
+
+
+def _identify(auth: Auth, token: str | None, cookie: str | None) -> Principal | None:
+    """A Bearer token first (API and MCP clients), else the browser's session cookie."""
+    return auth.identify(token) if token else auth.session_principal(cookie)
 
 
 def create_app(hub: Hub, auth: Auth, *, host: str = "127.0.0.1", embedder: Callable[[], Any] | None = None) -> FastAPI:
@@ -28,7 +35,7 @@ def create_app(hub: Hub, auth: Auth, *, host: str = "127.0.0.1", embedder: Calla
     mcp_http = build_mcp(hub.store, embedder=embedder).streamable_http_app(streamable_http_path="/mcp", host=host)
     app = FastAPI(title="hearth", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lambda _app: mcp_http.router.lifespan_context(mcp_http))  # fmt: skip
-    app.state.hub = hub
+    app.state.hub = hub  # the owner's; each request gets its sender's as request.state.hub
     app.state.auth = auth
 
     @app.middleware("http")
@@ -38,7 +45,10 @@ def create_app(hub: Hub, auth: Auth, *, host: str = "127.0.0.1", embedder: Calla
             return await call_next(request)
         bearer = request.headers.get("authorization", "")
         token = bearer[7:].strip() if bearer.lower().startswith("bearer ") else None
-        if auth.check_token(token) or auth.check_session(request.cookies.get(COOKIE)):
+        who = await run_in_threadpool(_identify, auth, token, request.cookies.get(COOKIE))
+        if who is not None:
+            request.state.who = who
+            request.state.hub = await run_in_threadpool(hub.for_person, who)
             size = request.headers.get("content-length")
             if size and size.isdigit() and int(size) > MAX_BODY_BYTES and not path.startswith("/import"):
                 return JSONResponse({"error": {"message": "The request is too large.", "type": "invalid_request_error",

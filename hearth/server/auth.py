@@ -1,6 +1,10 @@
 """Who may talk to `hearth serve`: the access token, as a Bearer header (API clients) or as a
 signed session cookie after signing in once (the browser), plus CSRF tokens for forms.
 
+The server's own token opens the main store (its owner). On a shared server each person also has
+an account (`hearth users add`) whose token opens only their own store: a request is always
+answered from the store of whoever its token or session names (see hearth/store/users.py).
+
 The store holds the most intimate data a person has, so every route needs the token, even on
 loopback (another local user or a web page must not read it). The token is generated on first
 start and kept in a 0600 file in the config folder, like Jupyter's.
@@ -13,11 +17,17 @@ import hmac
 import os
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
 from hearth.errors import HearthError
+
+if TYPE_CHECKING:
+    from hearth.store import Store
+    from hearth.store.users import Account
 
 COOKIE = "hearth_session"
 CSRF_COOKIE = "hearth_csrf"
@@ -55,31 +65,83 @@ def resolve_token(given: str | None, host: str) -> tuple[str, bool]:
     return token, True
 
 
-class Auth:
-    """Checks tokens and mints/validates session and CSRF values, all derived from the one token."""
+@dataclass(frozen=True)
+class Principal:
+    """Who a request comes from: the owner (`name` None, the main store) or an account."""
 
-    def __init__(self, token: str) -> None:
+    name: str | None = None
+    account_id: int | None = None
+    stamp: float = 0.0
+    """When the account's token was made: sessions signed before a new token stop working."""
+    location: str | None = None
+    """The account's store; None for the owner (the main store)."""
+
+
+OWNER = Principal()
+
+
+class Auth:
+    """Checks tokens and mints/validates session and CSRF values. The keys derive from the server's
+    own token, so changing it signs everyone out; `main` (the main store) knows the accounts."""
+
+    def __init__(self, token: str, main: Store | None = None) -> None:
         self.token = token
+        self.main = main
         self._key = hashlib.sha256(b"hearth-session:" + token.encode()).digest()
 
+    def identify(self, candidate: str | None) -> Principal | None:
+        """The principal a token belongs to, or None for a wrong or missing one."""
+        if not candidate:
+            return None
+        if hmac.compare_digest(candidate.encode(), self.token.encode()):
+            return OWNER
+        if self.main is None:
+            return None
+        from hearth.store import users
+
+        account = users.account_for_token(self.main, candidate)
+        return self._principal(account) if account else None
+
+    def _principal(self, account: Account) -> Principal:
+        from hearth.store import users
+
+        return Principal(account.name, account.id, account.token_at, users.location(self.main, account))
+
     def check_token(self, candidate: str | None) -> bool:
-        return bool(candidate) and hmac.compare_digest(candidate.encode(), self.token.encode())
+        return self.identify(candidate) is not None
 
     def _sign(self, value: str) -> str:
         return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
 
-    def new_session(self) -> str:
+    def new_session(self, who: Principal = OWNER) -> str:
         expires = str(int(time.time()) + SESSION_DAYS * 86400)
         nonce = secrets.token_hex(8)
-        return f"{expires}.{nonce}.{self._sign(expires + '.' + nonce)}"
+        name = who.name or ""
+        return f"{expires}.{nonce}.{name}.{self._sign(f'{expires}.{nonce}.{name}.{who.account_id}.{who.stamp!r}')}"
+
+    def session_principal(self, cookie: str | None) -> Principal | None:
+        """The principal a session cookie was signed for, while it is unexpired and their token unchanged."""
+        if not cookie or cookie.count(".") < 3:
+            return None
+        expires, nonce, rest = cookie.split(".", 2)
+        name, _, sig = rest.rpartition(".")
+        if not expires.isdigit() or int(expires) < time.time():
+            return None
+        who = OWNER
+        if name:
+            if self.main is None:
+                return None
+            from hearth.store import users
+
+            try:
+                who = self._principal(users.get_account(self.main, name))
+            except HearthError:
+                return None  # the account was removed
+        expected = self._sign(f"{expires}.{nonce}.{name}.{who.account_id}.{who.stamp!r}")
+        return who if hmac.compare_digest(sig, expected) else None
 
     def check_session(self, cookie: str | None) -> bool:
-        if not cookie or cookie.count(".") != 2:
-            return False
-        expires, nonce, sig = cookie.split(".")
-        if not expires.isdigit() or int(expires) < time.time():
-            return False
-        return hmac.compare_digest(sig, self._sign(expires + "." + nonce))
+        return self.session_principal(cookie) is not None
 
     def csrf_for(self, session: str) -> str:
         """The CSRF value for a session: forms carry it, a cross-site page cannot know it."""

@@ -1,5 +1,8 @@
 """What the server's routes share: the store, the backends (built once, one turn at a time each),
-and how a companion is put together for a request."""
+and how a companion is put together for a request.
+
+On a shared server each person gets a hub of their own (`for_person`): their own store, the same
+backends and the same limits on how many replies each backend writes at once."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 
 from hearth.backends.base import ChatBackend
 from hearth.companion.turn import REPLY_TOKENS, Companion
+from hearth.server.auth import Principal
 from hearth.store import Store
 from hearth.store.loaders import companion_id, companions
 
@@ -33,6 +37,32 @@ class Hub:
         self._backends: dict[str | None, ChatBackend] = {}
         self._locks: dict[str, threading.BoundedSemaphore] = {}
         self._guard = threading.Lock()
+        self._people: dict[int, Hub] = {}
+
+    def for_person(self, who: Principal) -> Hub:
+        """The hub of the person a request comes from: this one for the owner, else one over their
+        own store (opened on first use and kept), sharing this hub's backends and their limits."""
+        if who.location is None or who.account_id is None:
+            return self
+        with self._guard:
+            hub = self._people.get(who.account_id)
+        if hub is None:
+            hub = Hub(Store(who.location), self._make, backend=self.default, fallbacks=self.fallbacks,
+                      configured=self._configured)  # fmt: skip
+            hub._backends, hub._locks, hub._guard = self._backends, self._locks, self._guard
+            with self._guard:
+                kept = self._people.setdefault(who.account_id, hub)
+            if kept is not hub:  # another request opened it first
+                hub.store.close()
+            hub = kept
+        return hub
+
+    def close(self) -> None:
+        """Close the stores opened for people (the main store belongs to whoever opened it)."""
+        with self._guard:
+            people, self._people = list(self._people.values()), {}
+        for hub in people:
+            hub.store.close()
 
     def backend(self, name: str | None = None) -> ChatBackend:
         """The named backend (default: the server's), built on first use and kept."""
@@ -66,3 +96,8 @@ class Hub:
             self.store, cid, self.backend(), fallbacks=[self.backend(f) for f in self.fallbacks], warmth=warmth,
             reply_tokens=int(max_tokens) if max_tokens else REPLY_TOKENS,
         )  # fmt: skip
+
+
+def hub_of(request: Any) -> Hub:
+    """The hub of whoever sent this request, put there by the auth middleware (server/app.py)."""
+    return request.state.hub

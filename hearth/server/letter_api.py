@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from hearth.errors import HearthError, NotFound
+from hearth.server.hub import hub_of
 from hearth.server.openai_api import error
 
 router = APIRouter()
@@ -25,7 +26,7 @@ async def letter(request: Request, tokens: str = "2000", lang: str | None = None
 
     if not tokens.isdigit():
         return error(400, "`tokens` must be a whole number, e.g. 2000.")
-    store = request.app.state.hub.store
+    store = hub_of(request).store
 
     def build():
         cid = companion_id(store, companion) if companion else default_companion_id(store)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,12 +87,50 @@ class _Embedder:
             return self._value
 
 
+_request_store: ContextVar[Store | None] = ContextVar("hearth_mcp_store", default=None)
+
+
 class HearthMCP(MCPServer):
-    """MCPServer whose resource list names the memories that exist now, not only those at start."""
+    """MCPServer whose resource list names the memories that exist now, not only those at start,
+    and whose tools work on the store of the person who sent the request.
+
+    Over HTTP, `hearth serve`'s auth middleware has put that person's hub on the request
+    (`request.state.hub`); every handler runs with its store, so one person's MCP client can never
+    reach another's memories. Over stdio there is no request: the store given here is the one."""
 
     def __init__(self, store: Store, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.store = store
+        self._default_store = store
+
+    @property
+    def store(self) -> Store:
+        return _request_store.get() or self._default_store
+
+    @staticmethod
+    def _store_of(ctx: Any) -> Store | None:
+        request = getattr(ctx, "request", None)
+        if request is None:
+            return None  # stdio
+        hub = getattr(request.state, "hub", None)
+        if hub is None:
+            raise PermissionError("An MCP request over HTTP arrived without a signed-in person.")
+        return hub.store
+
+    async def _scoped(self, ctx: Any, handler: Callable[[], Awaitable[Any]]) -> Any:
+        token = _request_store.set(self._store_of(ctx))
+        try:
+            return await handler()
+        finally:
+            _request_store.reset(token)
+
+    async def _handle_call_tool(self, ctx: Any, params: Any) -> Any:
+        return await self._scoped(ctx, lambda: super(HearthMCP, self)._handle_call_tool(ctx, params))
+
+    async def _handle_list_resources(self, ctx: Any, params: Any) -> Any:
+        return await self._scoped(ctx, lambda: super(HearthMCP, self)._handle_list_resources(ctx, params))
+
+    async def _handle_read_resource(self, ctx: Any, params: Any) -> Any:
+        return await self._scoped(ctx, lambda: super(HearthMCP, self)._handle_read_resource(ctx, params))
 
     async def list_resources(self) -> list[MCPResource]:
         from hearth.store.memories import list_memories
@@ -100,8 +139,13 @@ class HearthMCP(MCPServer):
         for m in list_memories(self.store, limit=LISTED_MEMORIES):
             flat = " ".join(m.text.split())
             listed.append(
-                MCPResource(uri=f"hearth://memories/{m.id}", name=f"memory-{m.id}", title=flat[:60],
-                            description=f"{m.kind} · from {m.source}", mime_type="application/json")  # fmt: skip
+                MCPResource(
+                    uri=f"hearth://memories/{m.id}",
+                    name=f"memory-{m.id}",
+                    title=flat[:60],
+                    description=f"{m.kind} · from {m.source}",
+                    mime_type="application/json",
+                )  # fmt: skip
             )
         return listed
 
@@ -129,20 +173,27 @@ def build_mcp(store: Store, *, embedder: Callable[[], Any] | None = None) -> Hea
         with _as_tool_error():
             if not query.strip():
                 raise HearthError("The query is empty.", hint="Ask a question or give a few words.")
-            cid = _resolve_companion(store, companion)
+            cid = _resolve_companion(server.store, companion)
             emb = vectors.get()
             if emb is not None:
-                embed_pending(store, emb, kinds=("memory",))
+                embed_pending(server.store, emb, kinds=("memory",))
             sources = ("memory", "message") if include_messages else ("memory",)
-            hits = retrieve(store, query, budget_tokens=max(50, min(budget_tokens, 8000)), companion_id=cid,
+            hits = retrieve(server.store, query, budget_tokens=max(50, min(budget_tokens, 8000)), companion_id=cid,
                             embedder=emb, sources=sources)  # fmt: skip
         return {
             "query": query,
             "tokens": sum(h.tokens for h in hits),
             "results": [
-                {"kind": h.kind, "id": h.id, "text": h.text, "role": h.role, "conversation_id": h.conversation_id,
-                 "created": _iso(h.created_at), "source_message_ids": h.source_message_ids,
-                 "score": round(h.score, 5)}  # fmt: skip
+                {
+                    "kind": h.kind,
+                    "id": h.id,
+                    "text": h.text,
+                    "role": h.role,
+                    "conversation_id": h.conversation_id,
+                    "created": _iso(h.created_at),
+                    "source_message_ids": h.source_message_ids,
+                    "score": round(h.score, 5),
+                }  # fmt: skip
                 for h in hits
             ],
         }
@@ -161,10 +212,10 @@ def build_mcp(store: Store, *, embedder: Callable[[], Any] | None = None) -> Hea
                 raise HearthError("The memory text is empty.", hint="Say what to remember.")
             if kind not in MEMORY_KINDS:
                 raise HearthError(f"Unknown memory kind {kind!r}.", hint=f"Use one of: {', '.join(MEMORY_KINDS)}.")
-            mid = store_add(store, text, kind=kind, importance=max(0.0, min(1.0, importance)),
-                            companion_id=_resolve_companion(store, companion), pinned=pinned,
+            mid = store_add(server.store, text, kind=kind, importance=max(0.0, min(1.0, importance)),
+                            companion_id=_resolve_companion(server.store, companion), pinned=pinned,
                             source=f"added by MCP client {client_name(ctx)}")  # fmt: skip
-            return memory_json(get_memory(store, mid))
+            return memory_json(get_memory(server.store, mid))
 
     @server.tool()
     def update_memory(memory_id: int, text: str | None = None, kind: str | None = None,
@@ -177,7 +228,7 @@ def build_mcp(store: Store, *, embedder: Callable[[], Any] | None = None) -> Hea
                 raise HearthError("The new text is empty.", hint="Use forget_memory to delete a memory.")
             if kind is not None and kind not in MEMORY_KINDS:
                 raise HearthError(f"Unknown memory kind {kind!r}.", hint=f"Use one of: {', '.join(MEMORY_KINDS)}.")
-            m = store_update(store, memory_id, text=text.strip() if text is not None else None, kind=kind,
+            m = store_update(server.store, memory_id, text=text.strip() if text is not None else None, kind=kind,
                              importance=importance, pinned=pinned)  # fmt: skip
             return memory_json(m)
 
@@ -187,7 +238,7 @@ def build_mcp(store: Store, *, embedder: Callable[[], Any] | None = None) -> Hea
         from hearth.store.memories import forget_memory as store_forget
 
         with _as_tool_error():
-            store_forget(store, memory_id)
+            store_forget(server.store, memory_id)
         return {"forgotten": memory_id}
 
     @server.tool()
@@ -198,8 +249,8 @@ def build_mcp(store: Store, *, embedder: Callable[[], Any] | None = None) -> Hea
         from hearth.store.loaders import default_companion_id
 
         with _as_tool_error():
-            cid = _resolve_companion(store, companion) or default_companion_id(store)
-            persona = base_persona(store, cid)
+            cid = _resolve_companion(server.store, companion) or default_companion_id(server.store)
+            persona = base_persona(server.store, cid)
         return {"companion_id": cid, "persona": persona.model_dump(mode="json"), "text": render(persona)}
 
     @server.tool()
@@ -211,8 +262,8 @@ def build_mcp(store: Store, *, embedder: Callable[[], Any] | None = None) -> Hea
         from hearth.store.loaders import default_companion_id
 
         with _as_tool_error():
-            cid = _resolve_companion(store, companion) or default_companion_id(store)
-            letter = build_letter(store, cid, tokens, lang=lang, target=target)
+            cid = _resolve_companion(server.store, companion) or default_companion_id(server.store)
+            letter = build_letter(server.store, cid, tokens, lang=lang, target=target)
         return {"text": letter.text, "tokens": letter.tokens, "budget": letter.budget, "lang": letter.language,
                 "memories": len([i for i in letter.items if i.memory_id is not None]),
                 "left_out": letter.left_out}  # fmt: skip
@@ -223,7 +274,7 @@ def build_mcp(store: Store, *, embedder: Callable[[], Any] | None = None) -> Hea
         """Every current memory (superseded ones left out), pinned first, then by importance."""
         from hearth.store.memories import list_memories
 
-        return [memory_json(m) for m in list_memories(store, limit=None)]
+        return [memory_json(m) for m in list_memories(server.store, limit=None)]
 
     @server.resource("hearth://memories/{memory_id}", name="memory", title="One memory",
                      mime_type="application/json")  # fmt: skip
@@ -234,10 +285,10 @@ def build_mcp(store: Store, *, embedder: Callable[[], Any] | None = None) -> Hea
         if not memory_id.isdigit():
             raise ResourceNotFoundError(f"There is no memory {memory_id!r}.")
         try:
-            m = get_memory(store, int(memory_id))
+            m = get_memory(server.store, int(memory_id))
         except NotFound as e:
             raise ResourceNotFoundError(e.with_hint()) from e
         return {**memory_json(m), "sources": [{**p, "created": _iso(p.get("created_at"))}
-                                              for p in provenance(store, m.id)]}  # fmt: skip
+                                              for p in provenance(server.store, m.id)]}  # fmt: skip
 
     return server

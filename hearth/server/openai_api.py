@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from hearth.companion.reconcile import BadRequest, plan, split
 from hearth.companion.turn import TurnResult
 from hearth.errors import BackendError, HearthError, NotFound
+from hearth.server.hub import hub_of
 from hearth.store import chat
 
 router = APIRouter()
@@ -37,7 +38,7 @@ def error(status: int, message: str, kind: str = "invalid_request_error", code: 
 
 @router.get("/v1/models")
 def list_models(request: Request) -> dict[str, Any]:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     now = int(time.time())
     data = [{"id": COMPANION_PREFIX + c["slug"], "object": "model", "created": now, "owned_by": "hearth",
              "name": c["name"]} for c in hub.companions()]  # fmt: skip
@@ -64,7 +65,7 @@ async def chat_completions(request: Request):
         return error(400, "The request body is not valid JSON.")
     if (bad := _body_error(body)) is not None:
         return bad
-    hub = request.app.state.hub
+    hub = hub_of(request)
     model: str = body["model"]
     try:
         if model.startswith(BACKEND_PREFIX):

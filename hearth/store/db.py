@@ -7,6 +7,7 @@ unencrypted files when no key is given.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -62,13 +63,14 @@ def _begin(conn: sa.Connection) -> None:
 
 
 WRITER_LOCK = 0x4E4152_7448
-"""PostgreSQL advisory lock key hearth's writers share: one writer at a time, as on SQLite, so the
-ids a batch counts up from (max + 1) stay free until it commits."""
+"""PostgreSQL advisory lock key hearth's writers share: one writer at a time per store, as on SQLite,
+so the ids a batch counts up from (max + 1) stay free until it commits. Mixed with the schema's name:
+the stores of a shared server's people (one schema each) do not wait for each other."""
 
 
 def _pg_begin(conn: sa.Connection) -> None:
     if conn.get_execution_options().get("immediate"):
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK} # hashtext(current_schema())::bigint)")
 
 
 SERIAL_TABLES = ("companions", "conversations", "messages", "memories", "lorebooks")
@@ -83,6 +85,33 @@ def sync_ids(conn: sa.Connection) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT max(id) FROM {table}), 0) + 1, "
             "false)"
         )
+
+
+def _wanted_schema(url: sa.URL) -> str | None:
+    """The schema a PostgreSQL URL puts first on its search path (`options=-csearch_path=NAME,...`):
+    a person's store on a shared server (hearth/store/users.py)."""
+    options = url.query.get("options", "")
+    options = options if isinstance(options, str) else " ".join(options)
+    found = re.search(r"search_path=([^,\s]+)", options)
+    return found.group(1).strip('"') if found else None
+
+
+def _check_schema(dbapi_conn, schema: str) -> None:
+    """Refuse a connection whose schema is missing: PostgreSQL would quietly fall through to the
+    next one on the search path (`public`, the owner's store) instead of failing."""
+    with dbapi_conn.cursor() as cur:
+        cur.execute("SELECT current_schema()")
+        current = cur.fetchone()[0]
+    dbapi_conn.rollback()
+    if current != schema:
+        raise StoreError(f"The PostgreSQL schema {schema} of this store does not exist.",
+                         hint="Was the account's store deleted? `hearth users list` shows the accounts.")  # fmt: skip
+
+
+def version_schema(conn: sa.Connection) -> str | None:
+    """Where this store's `alembic_version` lives: its own schema on PostgreSQL, so a person's store
+    (whose search path ends in `public`) never reads the main store's version and skips migrating."""
+    return conn.exec_driver_sql("SELECT current_schema()").scalar() if conn.dialect.name == "postgresql" else None
 
 
 def create_engine(location: str, passphrase: str | None = None) -> sa.Engine:
@@ -115,6 +144,9 @@ def create_engine(location: str, passphrase: str | None = None) -> sa.Engine:
             url = url.set(drivername="postgresql+psycopg")
         engine = sa.create_engine(url, pool_pre_ping=True)
         sa.event.listen(engine, "begin", _pg_begin)
+        schema = _wanted_schema(url)
+        if schema:
+            sa.event.listen(engine, "connect", lambda conn, _record: _check_schema(conn, schema))
         return engine
     return sa.create_engine(url)
 
@@ -136,7 +168,8 @@ def head_revision() -> str:
 
 def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        context = MigrationContext.configure(conn, opts={"version_table_schema": version_schema(conn)})
+        return context.get_current_revision()
 
 
 def migrate(engine: sa.Engine) -> None:

@@ -257,3 +257,15 @@ MEMORY_FTS_TABLE = "memory_fts"
 
 FTS_TABLE = "message_fts"
 """FTS5 table (SQLite only): rowid = messages.id, columns `body` and `uni` (see tokens.py)."""
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("token_sha256", sa.String, nullable=False, unique=True),  # the token itself is never stored
+    sa.Column("store", sa.Text, nullable=False),  # this person's store: a SQLite file or a PostgreSQL URL
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("token_at", sa.Float, nullable=False),
+)
+"""The people sharing one server (main store only): see hearth/store/users.py."""

@@ -154,7 +154,8 @@ def has_pgvector(store: Store) -> bool:
     if key not in _pgvector:
         with store.engine.connect() as conn:
             _pgvector[key] = bool(conn.execute(sa.text(
-                "SELECT 1 FROM information_schema.columns WHERE table_name = 'embeddings' AND column_name = 'embedding'"
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = 'embeddings' AND column_name = 'embedding'"
             )).first())  # fmt: skip
     return _pgvector[key]
 

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from hearth.audit.plot import timeline_svg
 from hearth.audit.routing import run_audit
 from hearth.errors import NotFound
+from hearth.server.hub import hub_of
 from hearth.server.web.common import WebRoute, render
 
 router = APIRouter(route_class=WebRoute)
@@ -28,7 +29,7 @@ SVG_HEADERS = {
 
 @router.get("/audit")
 async def audit_page(request: Request) -> Response:
-    audit = await run_in_threadpool(run_audit, request.app.state.hub.store)
+    audit = await run_in_threadpool(run_audit, hub_of(request).store)
     ranked = sorted(audit.conversations.items(), key=lambda kv: (-kv[1].mismatched, -len(kv[1].served)))
     conversations = [(cid, audit.titles.get(cid), b) for cid, b in ranked[:ROWS] if b.mismatched or len(b.served) > 1]
     models = audit.total.served.most_common()
@@ -40,7 +41,7 @@ async def audit_page(request: Request) -> Response:
 @router.get("/audit/chart.svg")
 async def audit_chart(request: Request) -> Response:
     def draw() -> str:
-        audit = run_audit(request.app.state.hub.store)
+        audit = run_audit(hub_of(request).store)
         if not audit.total.replies:
             raise NotFound("No replies with a recorded model yet, so there is no chart.")
         with _PLOT_LOCK:

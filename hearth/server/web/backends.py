@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from hearth.errors import HearthError
+from hearth.server.hub import hub_of
 from hearth.server.web.common import WebRoute, render, require_csrf
 
 router = APIRouter(route_class=WebRoute)
@@ -56,14 +57,14 @@ def _rows(hub: Any) -> list[dict[str, Any]]:
 
 @router.get("/backends")
 def backends_page(request: Request) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     return render(request, "backends.html", title="Backends", rows=_rows(hub), default=hub.default or "embedded",
                   result=None)  # fmt: skip
 
 
 @router.post("/backends/test", dependencies=[Depends(require_csrf)])
 async def backends_test(request: Request, name: str = Form("")) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     wanted = None if name in ("", "embedded") and hub.default is None else name
     result = await run_in_threadpool(check_backend, hub, wanted)
     if "application/json" in request.headers.get("accept", ""):

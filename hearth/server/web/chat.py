@@ -17,6 +17,7 @@ from hearth.companion.reconcile import Plan
 from hearth.errors import HearthError, NotFound
 from hearth.persona.derive import base_persona
 from hearth.persona.warmth import clamp
+from hearth.server.hub import hub_of
 from hearth.server.openai_api import _Run
 from hearth.server.web.common import (
     WebRoute,
@@ -68,7 +69,7 @@ def _conversation_choices(store: Any, companion_id: int, current: int | None) ->
 
 @router.get("/chat")
 def chat_page(request: Request, companion: str | None = None, conversation: str | None = None) -> Response:
-    hub = request.app.state.hub
+    hub = hub_of(request)
     store = hub.store
     conv_id = int_or_none(conversation)
     wanted = chat.conversation_companion(store, conv_id) if conv_id is not None else int_or_none(companion)
@@ -112,7 +113,7 @@ async def send_form(
     warmth: str = Form(""),
 ) -> Response:
     """Without JavaScript: run the turn, then show the conversation (the reply and its line)."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     cid = int_or_none(companion)
     if cid is None:
         raise HearthError("Pick a companion first.", hint="Import a history or a character card to have one.")
@@ -153,7 +154,7 @@ async def stream(request: Request) -> Response:
         raise HearthError("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise HearthError("The request body must be a JSON object.")
-    hub = request.app.state.hub
+    hub = hub_of(request)
     conv = int_or_none(body.get("conversation"))
     cid = int_or_none(body.get("companion"))
     if cid is None and conv is None:
@@ -184,7 +185,7 @@ async def rate_form(
     request: Request, message: str = Form(""), rating: str = Form(""), note: str = Form("")
 ) -> Response:
     """Thumbs up or down on a reply: kept as the person's preference, and taught to the persona."""
-    store = request.app.state.hub.store
+    store = hub_of(request).store
     mid = _message_id(message)
     if rating not in ("up", "down"):
         raise HearthError("A rating is up or down.")
@@ -196,7 +197,7 @@ async def rate_form(
 @router.post("/chat/again", dependencies=[Depends(require_csrf)])
 async def again_form(request: Request, message: str = Form(""), warmth: str = Form("")) -> Response:
     """Answer the same message again; the earlier answer stays as a branch to choose between."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     asked = await run_in_threadpool(chat.question_of, hub.store, _message_id(message))
     conv = chat.conversation_of(hub.store, asked.id)
     run = _Run(hub, chat.conversation_companion(hub.store, conv), Plan(conv, asked.text, asked.id),
@@ -209,7 +210,7 @@ async def again_form(request: Request, message: str = Form(""), warmth: str = Fo
 @router.get("/chat/answers/{message_id}")
 def answers_page(request: Request, message_id: int) -> Response:
     """Every answer to one message, side by side, to keep the one that sounds like them."""
-    store = request.app.state.hub.store
+    store = hub_of(request).store
     asked = chat.question_of(store, message_id)
     options = chat.answers(store, message_id)
     details = chat.reply_details(store, [o["id"] for o in options])
@@ -221,7 +222,7 @@ def answers_page(request: Request, message_id: int) -> Response:
 @router.post("/chat/choose", dependencies=[Depends(require_csrf)])
 async def choose_form(request: Request, message: str = Form("")) -> Response:
     """Keep this answer on the conversation's visible branch; the choice is remembered as a preference."""
-    store = request.app.state.hub.store
+    store = hub_of(request).store
     mid = _message_id(message)
     await run_in_threadpool(chat.choose, store, mid)
     conv = await run_in_threadpool(_learn, store, mid)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from hearth.server.hub import hub_of
 from hearth.server.web.common import WebRoute, answered_by, int_or_none, render
 from hearth.store import chat
 from hearth.store.queries import get_conversation, list_conversations, search
@@ -83,7 +84,7 @@ def _with_lines(store: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @router.get("/conversations")
 def conversations_page(request: Request, q: str = "", page: str = "1") -> Response:
-    store = request.app.state.hub.store
+    store = hub_of(request).store
     if q.strip():
         hits = search(store, q.strip(), limit=50)
         return render(request, "conversations.html", title="Conversations", q=q, hits=hits, rows=[], page=1,
@@ -96,7 +97,7 @@ def conversations_page(request: Request, q: str = "", page: str = "1") -> Respon
 
 @router.get("/conversations/{conversation_id}")
 def conversation_page(request: Request, conversation_id: int, at: str | None = None, all: str = "") -> Response:
-    store = request.app.state.hub.store
+    store = hub_of(request).store
     conv, rows = get_conversation(store, conversation_id)
     if all:
         branch_levels(rows)

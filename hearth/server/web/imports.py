@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from hearth.errors import HearthError, NotFound
+from hearth.server.hub import hub_of
 from hearth.server.web.common import WebRoute, csrf_valid, render
 from hearth.server.web.jobs import ImportJob, Jobs
 from hearth.server.web.upload import human, receive, upload_limit
@@ -21,10 +22,11 @@ router = APIRouter(route_class=WebRoute)
 
 
 def jobs(request: Request) -> Jobs:
-    state = request.app.state
-    if getattr(state, "import_jobs", None) is None:
-        state.import_jobs = Jobs()
-    return state.import_jobs
+    """The imports of whoever is asking: each person sees (and can poll) only their own."""
+    hub = hub_of(request)
+    if getattr(hub, "import_jobs", None) is None:
+        hub.import_jobs = Jobs()
+    return hub.import_jobs
 
 
 def upload_root(request: Request) -> Path:
@@ -64,7 +66,7 @@ async def upload(request: Request) -> Response:
         shutil.rmtree(root, ignore_errors=True)
         raise
     inputs = list(dict.fromkeys(Path(p.parts[0]) for p in received.files))
-    job = jobs(request).start(request.app.state.hub.store, root, inputs, extract=received.fields.get("extract") == "1")
+    job = jobs(request).start(hub_of(request).store, root, inputs, extract=received.fields.get("extract") == "1")
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"job": job.id, "url": f"/import/{job.id}", "status": f"/ui/import/{job.id}/status"})
     return RedirectResponse(f"/import/{job.id}", 303)

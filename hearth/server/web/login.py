@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hearth.server.auth import COOKIE, CSRF_COOKIE, SESSION_DAYS
+from hearth.server.auth import COOKIE, CSRF_COOKIE, SESSION_DAYS, Principal
 from hearth.server.web.common import WebRoute, render, require_csrf, session_cookie
 
 router = APIRouter(route_class=WebRoute)
@@ -20,10 +20,10 @@ def safe_next(target: str | None) -> str:
     return "/chat" if target.startswith(("/login", "/logout")) else target
 
 
-def signed_in(request: Request, target: str) -> Response:
-    """Redirect to `target` with a new session and its CSRF value set."""
+def signed_in(request: Request, target: str, who: Principal) -> Response:
+    """Redirect to `target` with a new session for `who` and its CSRF value set."""
     auth = request.app.state.auth
-    session = auth.new_session()
+    session = auth.new_session(who)
     response = RedirectResponse(safe_next(target), 303)
     secure = request.url.scheme == "https"
     age = SESSION_DAYS * 86400
@@ -39,8 +39,9 @@ def signed_in(request: Request, target: str) -> Response:
 def login_page(request: Request, next: str = HOME, token: str | None = None) -> Response:
     auth = request.app.state.auth
     if token is not None:
-        if auth.check_token(token):
-            return signed_in(request, next)
+        who = auth.identify(token)
+        if who is not None:
+            return signed_in(request, next, who)
         return render(request, "login.html", 401, next=safe_next(next), error="That access token is not right.",
                       title="Sign in")  # fmt: skip
     if auth.check_session(session_cookie(request)):
@@ -50,8 +51,9 @@ def login_page(request: Request, next: str = HOME, token: str | None = None) -> 
 
 @router.post("/login")
 def login(request: Request, token: str = Form(""), next: str = Form(HOME)) -> Response:
-    if request.app.state.auth.check_token(token.strip()):
-        return signed_in(request, next)
+    who = request.app.state.auth.identify(token.strip())
+    if who is not None:
+        return signed_in(request, next, who)
     return render(request, "login.html", 401, next=safe_next(next), title="Sign in",
                   error="That access token is not right. `hearth serve` prints a link with it.")  # fmt: skip
 

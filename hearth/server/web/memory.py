@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from hearth.errors import HearthError, NotFound
 from hearth.memory.retrieve import retrieve
 from hearth.records import MEMORY_KINDS as KINDS
+from hearth.server.hub import hub_of
 from hearth.server.web.common import WebRoute, int_or_none, pick_companion, render, require_csrf
 from hearth.server.web.login import safe_next
 from hearth.store.memories import add_memory, forget_memory, get_memory, list_memories, provenance, update_memory
@@ -35,7 +36,7 @@ def _search(store: Any, q: str, companion_id: int | None) -> tuple[list[Any], li
 @router.get("/memory")
 def memory_page(request: Request, companion: str = "", kind: str = "", q: str = "", all: str = "",
                 forgot: str = "") -> Response:  # fmt: skip
-    hub = request.app.state.hub
+    hub = hub_of(request)
     companions, _ = pick_companion(hub, None)
     cid = int_or_none(companion)
     kind = kind if kind in KINDS else ""
@@ -55,7 +56,7 @@ def memory_page(request: Request, companion: str = "", kind: str = "", q: str = 
 
 @router.get("/memory/{memory_id}")
 def memory_detail(request: Request, memory_id: int, saved: str = "") -> Response:
-    store = request.app.state.hub.store
+    store = hub_of(request).store
     m = get_memory(store, memory_id)
     return render(request, "memory_edit.html", title=f"Memory {m.id}", m=m, kinds=KINDS,
                   sources=provenance(store, memory_id), saved=bool(saved))  # fmt: skip
@@ -71,33 +72,33 @@ def memory_save(
         level = float(importance) if importance.strip() else None
     except ValueError:
         raise HearthError("Importance must be a number from 0 to 1.") from None
-    update_memory(request.app.state.hub.store, memory_id, text=text.strip(), kind=kind if kind in KINDS else None,
+    update_memory(hub_of(request).store, memory_id, text=text.strip(), kind=kind if kind in KINDS else None,
                   importance=level)  # fmt: skip
     return RedirectResponse(f"/memory/{memory_id}?saved=1", 303)
 
 
 @router.post("/memory/{memory_id}/pin", dependencies=[Depends(require_csrf)])
 def memory_pin(request: Request, memory_id: int, pinned: str = Form("1"), back: str = Form("/memory")) -> Response:
-    update_memory(request.app.state.hub.store, memory_id, pinned=pinned == "1")
+    update_memory(hub_of(request).store, memory_id, pinned=pinned == "1")
     return RedirectResponse(safe_next(back), 303)
 
 
 @router.get("/memory/{memory_id}/forget")
 def memory_forget_confirm(request: Request, memory_id: int) -> Response:
-    m = get_memory(request.app.state.hub.store, memory_id)
+    m = get_memory(hub_of(request).store, memory_id)
     return render(request, "memory_forget.html", title="Forget a memory", m=m)
 
 
 @router.post("/memory/{memory_id}/forget", dependencies=[Depends(require_csrf)])
 async def memory_forget(request: Request, memory_id: int) -> Response:
-    await run_in_threadpool(forget_memory, request.app.state.hub.store, memory_id)
+    await run_in_threadpool(forget_memory, hub_of(request).store, memory_id)
     return RedirectResponse(f"/memory?forgot={memory_id}", 303)
 
 
 @router.get("/memory/{memory_id}/from/{message_id}")
 def memory_source(request: Request, memory_id: int, message_id: int) -> Response:
     """A source message of a memory, opened in its conversation at that message."""
-    for p in provenance(request.app.state.hub.store, memory_id):
+    for p in provenance(hub_of(request).store, memory_id):
         if p["id"] == message_id:
             return RedirectResponse(f"/conversations/{p['conversation_id']}?at={message_id}#m{message_id}", 303)
     raise NotFound(f"Memory {memory_id} does not come from message {message_id}.")
@@ -109,7 +110,7 @@ def memory_add(
 ) -> Response:
     if not text.strip():
         raise HearthError("There is nothing to remember.", hint="Write the memory in your own words.")
-    mid = add_memory(request.app.state.hub.store, text.strip(), kind=kind if kind in KINDS else "fact",
+    mid = add_memory(hub_of(request).store, text.strip(), kind=kind if kind in KINDS else "fact",
                      companion_id=int_or_none(companion), importance=0.7, pinned=bool(pin),
                      source="added by you")  # fmt: skip
     return RedirectResponse(f"/memory/{mid}?saved=1", 303)

@@ -17,6 +17,7 @@ from hearth.persona.card import EDITABLE, Persona
 from hearth.persona.card import render as render_card
 from hearth.persona.derive import base_persona, derive, save_derived
 from hearth.persona.warmth import style
+from hearth.server.hub import hub_of
 from hearth.server.web.common import WebRoute, int_or_none, pick_companion, render, require_csrf, warmth_bands
 from hearth.store import personas
 
@@ -26,7 +27,7 @@ LONG_FIELDS = {"description", "personality", "scenario", "voice", "relationship"
 
 
 def _companion(request: Request, value: Any) -> int:
-    _, cid = pick_companion(request.app.state.hub, int_or_none(value))
+    _, cid = pick_companion(hub_of(request), int_or_none(value))
     if cid is None:
         raise NotFound("There is no companion yet.", hint="Import a history or a character card first.")
     return cid
@@ -59,7 +60,7 @@ def edited(current: Persona, form: dict[str, str]) -> tuple[Persona, list[str]]:
 @router.get("/persona")
 def persona_page(request: Request, companion: str = "", saved: str = "", derived: str = "",
                  unchanged: str = "") -> Response:  # fmt: skip
-    hub = request.app.state.hub
+    hub = hub_of(request)
     companions, cid = pick_companion(hub, int_or_none(companion))
     if cid is None:
         return render(request, "persona.html", title="Persona", companions=[], cid=None, persona=None)
@@ -78,7 +79,7 @@ def persona_page(request: Request, companion: str = "", saved: str = "", derived
 async def persona_save(request: Request) -> Response:
     form = await request.form()
     cid = _companion(request, form.get("companion"))
-    store = request.app.state.hub.store
+    store = hub_of(request).store
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     persona, changed = edited(base_persona(store, cid), values)
     if not changed:
@@ -92,7 +93,7 @@ async def persona_save(request: Request) -> Response:
 async def persona_derive(request: Request) -> Response:
     form = await request.form()
     cid = _companion(request, form.get("companion"))
-    store = request.app.state.hub.store
+    store = hub_of(request).store
 
     def work() -> int:
         return save_derived(store, cid, derive(store, cid))
@@ -108,7 +109,7 @@ async def persona_revert(request: Request) -> Response:
     version = int_or_none(form.get("version"))
     if version is None:
         raise HearthError("Pick a version to go back to.")
-    store = request.app.state.hub.store
+    store = hub_of(request).store
     old = personas.get(store, cid, version)
     new = personas.save(store, cid, old.persona, "edited", f"reverted to version {version}")
     return RedirectResponse(f"/persona?companion={cid}&saved={new}", 303)
@@ -117,6 +118,6 @@ async def persona_revert(request: Request) -> Response:
 @router.get("/persona/version/{version}")
 def persona_version(request: Request, version: int, companion: str = "") -> Response:
     cid = _companion(request, companion)
-    old = personas.get(request.app.state.hub.store, cid, version)
+    old = personas.get(hub_of(request).store, cid, version)
     return render(request, "persona_version.html", title=f"Persona version {version}", cid=cid, version=old,
                   text=render_card(Persona(**old.persona)))  # fmt: skip
