@@ -134,3 +134,23 @@ def test_letter_over_http(tmp_path):
     from fastapi.testclient import TestClient
 
     assert TestClient(app).get("/v1/letter").status_code == 401
+
+
+def test_building_the_server_keeps_library_logs_quiet(tmp_path):
+    """The MCP SDK configures the root logger when a server is built; at its default level every HTTP
+    request httpx made (and the session manager's start) was printed under `hearth serve`."""
+    code = (
+        "import logging\n"
+        "from hearth.server.mcp_server import build_mcp\n"
+        "from hearth.store import Store\n"
+        f"build_mcp(Store({str(tmp_path / 'h.db')!r}))\n"
+        "logging.getLogger('httpx').info('HTTP Request: POST http://127.0.0.1/v1/chat/completions')\n"
+        "logging.getLogger('mcp.server.streamable_http_manager').info('StreamableHTTP session manager started')\n"
+        "logging.getLogger('hearth').warning('a real warning')\n"
+    )
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "HTTP Request" not in proc.stderr and "session manager" not in proc.stderr
+    assert "a real warning" in proc.stderr

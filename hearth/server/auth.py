@@ -89,11 +89,14 @@ class Auth:
         self.main = main
         self._key = hashlib.sha256(b"hearth-session:" + token.encode()).digest()
 
+    def is_owner(self, candidate: str) -> bool:
+        return hmac.compare_digest(candidate.encode(), self.token.encode())
+
     def identify(self, candidate: str | None) -> Principal | None:
         """The principal a token belongs to, or None for a wrong or missing one."""
         if not candidate:
             return None
-        if hmac.compare_digest(candidate.encode(), self.token.encode()):
+        if self.is_owner(candidate):
             return OWNER
         if self.main is None:
             return None

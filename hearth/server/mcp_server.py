@@ -160,7 +160,10 @@ def build_mcp(store: Store, *, embedder: Callable[[], Any] | None = None) -> Hea
     """The MCP server over `store`. `embedder` builds the search embedder on first use (None: lexical only)."""
     from hearth import __version__
 
-    server = HearthMCP(store, name="hearth", title="hearth memory", version=__version__, instructions=INSTRUCTIONS)
+    # WARNING: the SDK sets up the root logger at this level, and at its default (INFO) every HTTP request
+    # any library makes would be printed on the person's terminal.
+    server = HearthMCP(store, name="hearth", title="hearth memory", version=__version__, instructions=INSTRUCTIONS,
+                       log_level="WARNING")  # fmt: skip
     vectors = _Embedder(embedder)
 
     @server.tool()
