@@ -127,17 +127,22 @@ class Companion:
         keep = [h for h in found if h.id not in (exclude if h.kind == "message" else seen)]
         return pinned + keep
 
+    def recent(self, conversation_id: int, before: int | None = None) -> list[Any]:
+        """The latest turns of the visible path (before message `before`), the prompt's history."""
+        return [
+            t for t in chat.visible_path(self.store, conversation_id, RECENT_TURNS, before=before)
+            if t.role in ("user", "assistant")
+        ]  # fmt: skip
+
     def prepare(
         self, conversation_id: int, text: str, exclude_id: int | None = None, client_system: str = "",
-        now: float | None = None, as_of: int | None = None,
+        now: float | None = None, as_of: int | None = None, recent: list[Any] | None = None,
     ) -> Prompt:
         """The prompt this message would be sent with (what `/why` shows). `now` and `as_of` (a
         message id) rebuild it as it was at a past moment: that time, and nothing said later in
-        that conversation."""
-        recent = [
-            t for t in chat.visible_path(self.store, conversation_id, RECENT_TURNS, before=exclude_id)
-            if t.role in ("user", "assistant")
-        ]  # fmt: skip
+        that conversation. `recent`: those turns, when the caller already read them."""
+        if recent is None:
+            recent = self.recent(conversation_id, exclude_id)
         context = self.backend.context_tokens
         budget = max(64, int((context - self.reply_budget(self.backend)) * MEMORY_SHARE))
         hits = self._memories(text, {t.id for t in recent} | {exclude_id or -1}, budget)
@@ -153,13 +158,22 @@ class Companion:
             compact=self.backend.context_tokens <= SMALL_CONTEXT,
         )  # fmt: skip
 
-    def _guarded(self, prompt: Prompt, text: str) -> policy.Check:
-        """The well-being guard's reading of the message, its instructions added to the prompt."""
+    def _guard(self, text: str, recent: list[Any]) -> policy.Check:
+        """The well-being guard's reading of the message. Its embedding classifier starts here, in the
+        background, so it reads while memories are retrieved and the prompt is put together."""
         language = reply_language(text, self.persona.language)
-        previous = next((t.text for t in reversed(prompt.history) if t.role == "user"), None)
-        check = policy.before(text, language, previous, self.region)
+        previous = next((t.text for t in reversed(recent) if t.role == "user"), None)
+        return policy.before(text, language, previous, self.region)
+
+    @staticmethod
+    def _instruct(prompt: Prompt, check: policy.Check) -> None:
+        """The guard's instructions, added to the prompt's system message."""
         if check.instructions:
             prompt.messages[0]["content"] += "\n\n" + "\n\n".join(check.instructions)
+
+    def _guarded(self, prompt: Prompt, text: str) -> policy.Check:
+        check = self._guard(text, prompt.history)
+        self._instruct(prompt, check)
         return check
 
     def replay(self, conversation_id: int, user_id: int, text: str, *, seed: int | None = None,
@@ -202,8 +216,10 @@ class Companion:
         client_system: str = "",
     ) -> TurnResult:
         """Answer a stored message (a new turn, or a regeneration: older answers stay as branches)."""
-        prompt = self.prepare(conversation_id, text, exclude_id=user_id, client_system=client_system)
-        check = self._guarded(prompt, text)
+        recent = self.recent(conversation_id, user_id)
+        check = self._guard(text, recent)
+        prompt = self.prepare(conversation_id, text, exclude_id=user_id, client_system=client_system, recent=recent)
+        self._instruct(prompt, check)
         language = reply_language(text, self.persona.language)
         out = TurnResult(conversation_id, user_id, None, "", self.backend.requested_model, prompt=prompt, guard=check)
         for backend in [self.backend, *self.fallbacks]:
