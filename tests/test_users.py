@@ -257,3 +257,28 @@ def test_users_cli(tmp_path):
     gone = run_hearth("users", "remove", "mei-ling", "--delete-data", "--yes", db=db)
     assert gone.returncode == 0 and "deleted" in gone.stdout
     assert run_hearth("serve", "--user", "x", db=db).returncode != 0
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_db_copy_carries_accounts_and_their_stores(tmp_path, engine, request):
+    """`hearth db copy` of a shared server's main store moves the accounts too: same tokens, each
+    person's store copied and checked (before, the copy silently left every account behind)."""
+    src = tmp_path / "main.db"
+    added = run_hearth("users", "add", "mei", db=src)
+    token = re.search(r"hu_[\w-]+", added.stdout).group(0)
+    assert run_hearth("--user", "mei", "import", "--sample", db=src).returncode == 0
+    assert run_hearth("users", "add", "empty", db=src).returncode == 0
+    target = pg_database(request.getfixturevalue("pg_server")) if engine == "postgresql" else str(tmp_path / "new.db")
+    copied = run_hearth("db", "copy", str(src), target, db=src)
+    assert copied.returncode == 0, copied.stderr
+    assert "account mei (same token)" in copied.stdout and "account empty" in copied.stdout
+    with Store(target) as main:
+        mei = users.account_for_token(main, token)
+        assert mei is not None and mei.name == "mei"
+        with Store(users.location(main, mei)) as theirs, theirs.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM conversations").scalar() == 40
+        with main.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM conversations").scalar() == 0
+    env = {"HEARTH_DB": target}
+    stats = run_hearth("--user", "mei", "stats", "--json", db=src, env=env)
+    assert '"conversations": 40' in stats.stdout, stats.stderr

@@ -226,16 +226,23 @@ def db_copy(
     source: Annotated[str, typer.Argument(help="The store to copy: a SQLite file or a postgresql:// URL.")],
     target: Annotated[str, typer.Argument(help="An empty store to copy into (a new file, or an empty database).")],
 ) -> None:
-    """Move a whole store between SQLite and PostgreSQL, losslessly (checked byte for byte).
+    """Move a whole store between SQLite and PostgreSQL, losslessly (checked byte for byte), with
+    its accounts: each keeps its token, and its own store is copied and checked the same way.
 
     Example: hearth db copy ~/.local/share/hearth/hearth.db postgresql://hearth@db/hearth
     The source is left as it is. Vectors are recomputed in the new store (`hearth memory embed`)."""
     import tempfile
 
-    from hearth.store import Store, maintenance
+    from hearth.store import Store, maintenance, users
 
     with Store(source) as src, Store(target) as dst, tempfile.TemporaryDirectory(prefix="hearth-copy-") as work:
         with out.status(f"copying {source} → {target} …"):
             counts = maintenance.copy_store(src, dst, Path(work))
-    out.print(Text(f"Copied into {target} and checked: ", style="bold green")
-              + Text(", ".join(f"{n:,} {t}" for t, n in counts.items() if n)))  # fmt: skip
+        out.print(Text(f"Copied into {target} and checked: ", style="bold green")
+                  + Text(", ".join(f"{n:,} {t}" for t, n in counts.items() if n) or "an empty store"))  # fmt: skip
+        if users.list_accounts(src):
+            with out.status("copying the accounts' stores …"):
+                accounts = users.copy_accounts(src, dst, Path(work))
+            for name, theirs in accounts:
+                out.print(f"  account {name} (same token) and their store: "
+                          + (", ".join(f"{n:,} {t}" for t, n in theirs.items() if n) or "empty"))  # fmt: skip

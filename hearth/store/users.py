@@ -182,3 +182,33 @@ def remove_account(main: Store, name: str, *, delete_data: bool = False) -> str:
         for suffix in ("", "-wal", "-shm", "-journal"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
     return where if not account.store.startswith("schema:") else account.store.removeprefix("schema:")
+
+
+def copy_accounts(source: Store, target: Store, workdir: Path) -> list[tuple[str, dict[str, int]]]:
+    """Carry every account, and its store, from one main store into another (`hearth db copy`):
+    same names, same tokens (only their hashes move), each person's store copied and checked the
+    way the main one is. Returns (name, row counts) per account."""
+    from hearth.store.maintenance import copy_store
+
+    copied = []
+    postgres = target.engine.dialect.name == "postgresql"
+    for account in list_accounts(source):
+        with source.engine.connect() as conn:
+            digest = conn.execute(sa.select(users.c.token_sha256).where(users.c.id == account.id)).scalar_one()
+        with target.engine.begin() as conn:
+            if conn.execute(sa.select(users.c.id).where(users.c.name == account.name)).first():
+                raise HearthError(f"{target.location} already has an account named {account.name!r}.",
+                                  hint="Copy into a new, empty database (or a new SQLite file).")  # fmt: skip
+            new_id = conn.execute(users.insert().values(
+                name=account.name, token_sha256=digest, store="", created_at=account.created_at,
+                token_at=account.token_at,
+            )).inserted_primary_key[0]  # fmt: skip
+            store = _fresh_store(target, account.name, postgres)
+            conn.execute(users.update().where(users.c.id == new_id).values(store=store))
+        moved = Account(new_id, account.name, store, account.created_at, account.token_at)
+        _prepare(target, moved)
+        folder = workdir / f"account-{new_id}"
+        folder.mkdir(parents=True, exist_ok=True)
+        with Store(location(source, account)) as theirs, Store(location(target, moved)) as into:
+            copied.append((account.name, copy_store(theirs, into, folder)))
+    return copied
