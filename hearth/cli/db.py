@@ -56,10 +56,16 @@ def db_backup(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """A consistent copy of the store, safe to take while hearth is running."""
-    from hearth.store import maintenance
+    from hearth.store import maintenance, users
 
-    done = maintenance.backup(_store(), dest, force)
+    store = _store()
+    done = maintenance.backup(store, dest, force)
     out.print(f"Backed up to {dest} ({done['bytes'] / 1e6:.1f} MB in {done['seconds']} s).")
+    accounts = users.list_accounts(store)
+    if accounts:
+        names = ", ".join(a.name for a in accounts)
+        out.print(Text(f"This store has {len(accounts)} account(s) whose stores are kept apart: back each up with "
+                       f"`hearth --user NAME db backup FILE` ({names}).", style="yellow"))  # fmt: skip
 
 
 @db_app.command("restore")
