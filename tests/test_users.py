@@ -282,3 +282,69 @@ def test_db_copy_carries_accounts_and_their_stores(tmp_path, engine, request):
     env = {"HEARTH_DB": target}
     stats = run_hearth("--user", "mei", "stats", "--json", db=src, env=env)
     assert '"conversations": 40' in stats.stdout, stats.stderr
+
+
+def test_a_new_account_never_gets_a_removed_ones_store(shared):
+    """SQLite hands a removed account's id to the next one; the server kept people's hubs by id, so
+    a new account was served the removed one's store (found in review, reproduced here)."""
+    app, main = shared["app"], shared["main"]
+    bob_memory = TestClient(app).get("/memory", headers={"authorization": f"Bearer {shared['bob_token']}"})
+    assert "Bob likes chess" in bob_memory.text  # bob's hub is now open and kept
+    users.remove_account(main, "bob")
+    carol, carol_token = users.add_account(main, "carol")
+    page = TestClient(app).get("/memory", headers={"authorization": f"Bearer {carol_token}"})
+    assert page.status_code == 200 and "Bob likes chess" not in page.text
+
+
+def test_another_site_cannot_sign_a_browser_in(shared):
+    """Login CSRF: a link or form on another site carrying bob's token must not turn alice's
+    browser into bob's (what she then says would land in his store)."""
+    app = shared["app"]
+    alice = _client(app, shared["alice_token"])
+    bob_token = shared["bob_token"]
+    r = alice.get(f"/login?token={bob_token}", headers={"sec-fetch-site": "cross-site"}, follow_redirects=False)
+    assert r.status_code == 403 and "another site" in r.text
+    r = alice.post("/login", data={"token": bob_token}, headers={"origin": "https://evil.example"},
+                   follow_redirects=False)  # fmt: skip
+    assert r.status_code == 403
+    r = alice.post("/login", data={"token": bob_token}, headers={"sec-fetch-site": "same-site"},
+                   follow_redirects=False)  # fmt: skip
+    assert r.status_code == 403
+    assert app.state.auth.session_principal(alice.cookies["hearth_session"]).name == "alice"
+    # pasted into the address bar while signed in as someone else: asked, never switched silently
+    r = alice.get(f"/login?token={bob_token}", headers={"sec-fetch-site": "none"}, follow_redirects=False)
+    assert r.status_code == 200 and "You are signed in as" in r.text and "alice" in r.text
+    assert app.state.auth.session_principal(alice.cookies["hearth_session"]).name == "alice"
+    r = alice.post("/login", data={"token": bob_token}, headers={"sec-fetch-site": "same-origin"},
+                   follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    assert app.state.auth.session_principal(alice.cookies["hearth_session"]).name == "bob"
+
+
+def test_store_names_and_schema_paths(tmp_path):
+    import sqlalchemy as sa
+
+    from hearth.store.db import _wanted_schema
+
+    with pytest.raises(Exception, match="cannot be an account name"):
+        users.check_name("alice\n")
+    pinned = "postgresql://h:pw@db/hearth?options=-csearch_path%3Downer"
+    assert _wanted_schema(sa.make_url(pinned)) == "owner"
+    account = users.Account(1, "mei", "schema:hearth_user_ab12", 0.0, 0.0)
+
+    class Main:
+        location = pinned
+
+    where = sa.make_url(users.location(Main(), account))
+    assert where.query["options"] == "-csearch_path=hearth_user_ab12,public"
+    assert _wanted_schema(sa.make_url("postgresql://x/y?options=-csearch_path%3Da+-c+search_path%3Db,public")) == "b"
+
+
+def test_delete_data_removes_the_vector_index_files_too(tmp_path):
+    with Store(str(tmp_path / "main.db")) as main:
+        account, _ = users.add_account(main, "mei")
+        path = tmp_path / account.store
+        for extra in (".memory-e5-small-q4.ann", ".memory-e5-small-q4.ann.meta"):
+            path.with_name(path.name + extra).write_bytes(b"vectors")
+        users.remove_account(main, "mei", delete_data=True)
+    assert not list((tmp_path / "users").iterdir())

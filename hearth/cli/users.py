@@ -34,7 +34,11 @@ def users_add(name: NameArg) -> None:
     with _main_store() as main:
         account, token = users.add_account(main, name)
         where = users.location(main, account) if not account.store.startswith("schema:") else account.store[7:]
+        encrypted = main.encrypted
     out.print(f"Added {name}; their store is {where}.")
+    if encrypted:
+        out.print(Text("The main store is encrypted, but account stores are not (yet): keep this folder on an "
+                       "encrypted disk.", style="yellow"))  # fmt: skip
     _show_token(name, token)
 
 

@@ -17,7 +17,7 @@ import hmac
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,8 +73,9 @@ class Principal:
     account_id: int | None = None
     stamp: float = 0.0
     """When the account's token was made: sessions signed before a new token stop working."""
-    location: str | None = None
-    """The account's store; None for the owner (the main store)."""
+    location: str | None = field(default=None, repr=False)
+    """The account's store; None for the owner (the main store). May hold a database password:
+    never shown, logged or handed to a template."""
 
 
 OWNER = Principal()

@@ -37,24 +37,31 @@ class Hub:
         self._backends: dict[str | None, ChatBackend] = {}
         self._locks: dict[str, threading.BoundedSemaphore] = {}
         self._guard = threading.Lock()
-        self._people: dict[int, Hub] = {}
+        self._people: dict[str, Hub] = {}
+        self._opening: dict[str, threading.Lock] = {}
 
     def for_person(self, who: Principal) -> Hub:
         """The hub of the person a request comes from: this one for the owner, else one over their
-        own store (opened on first use and kept), sharing this hub's backends and their limits."""
-        if who.location is None or who.account_id is None:
+        own store (opened on first use and kept), sharing this hub's backends and their limits.
+
+        Kept by the store's location, not the account's id: SQLite reuses a removed account's id,
+        and a new account must never be handed the hub (and the data) of the one before it."""
+        if who.location is None:
             return self
         with self._guard:
-            hub = self._people.get(who.account_id)
-        if hub is None:
-            hub = Hub(Store(who.location), self._make, backend=self.default, fallbacks=self.fallbacks,
-                      configured=self._configured)  # fmt: skip
-            hub._backends, hub._locks, hub._guard = self._backends, self._locks, self._guard
+            hub = self._people.get(who.location)
+            opening = self._opening.setdefault(who.location, threading.Lock())
+        if hub is not None:
+            return hub
+        with opening:  # one request opens (and migrates) a store; the others wait for it
             with self._guard:
-                kept = self._people.setdefault(who.account_id, hub)
-            if kept is not hub:  # another request opened it first
-                hub.store.close()
-            hub = kept
+                hub = self._people.get(who.location)
+            if hub is None:
+                hub = Hub(Store(who.location), self._make, backend=self.default, fallbacks=self.fallbacks,
+                          configured=self._configured)  # fmt: skip
+                hub._backends, hub._locks, hub._guard = self._backends, self._locks, self._guard
+                with self._guard:
+                    self._people[who.location] = hub
         return hub
 
     def close(self) -> None:

@@ -75,6 +75,7 @@ def visible_path(store: Store, conversation_id: int, limit: int | None = None, b
         rows = conn.execute(q).all()
     return [Turn(*r) for r in reversed(rows)]
 
+
 CHOSEN_NOTE = "chosen over another answer"
 """The note on a rating that records a choice between regenerated answers."""
 
@@ -211,9 +212,7 @@ def choose(store: Store, message_id: int) -> None:
         frontier = [message_id]
         conn.execute(sa.update(s.messages).where(M.id == message_id).values(visible=True))
         while True:  # the rest of that branch comes back with it, newest answer at each step
-            nxt = conn.execute(
-                sa.select(M.id).where(M.parent_id.in_(frontier)).order_by(M.id.desc()).limit(1)
-            ).scalar()
+            nxt = conn.execute(sa.select(M.id).where(M.parent_id.in_(frontier)).order_by(M.id.desc()).limit(1)).scalar()
             if nxt is None:
                 break
             conn.execute(sa.update(s.messages).where(M.id == nxt).values(visible=True))

@@ -64,13 +64,17 @@ def _begin(conn: sa.Connection) -> None:
 
 WRITER_LOCK = 0x4E4152_7448
 """PostgreSQL advisory lock key hearth's writers share: one writer at a time per store, as on SQLite,
-so the ids a batch counts up from (max + 1) stay free until it commits. Mixed with the schema's name:
-the stores of a shared server's people (one schema each) do not wait for each other."""
+so the ids a batch counts up from (max + 1) stay free until it commits. Outside `public` it is mixed
+with the schema's name: the stores of a shared server's people (one schema each) do not wait for
+each other, and the main store keeps the key older hearth processes take."""
 
 
 def _pg_begin(conn: sa.Connection) -> None:
     if conn.get_execution_options().get("immediate"):
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK} # hashtext(current_schema())::bigint)")
+        conn.exec_driver_sql(
+            f"SELECT pg_advisory_xact_lock(CASE WHEN current_schema() = 'public' THEN {WRITER_LOCK} "
+            f"ELSE {WRITER_LOCK} # hashtext(current_schema())::bigint END)"
+        )
 
 
 SERIAL_TABLES = ("companions", "conversations", "messages", "memories", "lorebooks")
@@ -92,8 +96,8 @@ def _wanted_schema(url: sa.URL) -> str | None:
     a person's store on a shared server (hearth/store/users.py)."""
     options = url.query.get("options", "")
     options = options if isinstance(options, str) else " ".join(options)
-    found = re.search(r"search_path=([^,\s]+)", options)
-    return found.group(1).strip('"') if found else None
+    found = re.findall(r"search_path\s*=\s*([^,\s]+)", options)
+    return found[-1].strip('"') if found else None  # PostgreSQL applies the last -c it is given
 
 
 def _check_schema(dbapi_conn, schema: str) -> None:
@@ -142,11 +146,15 @@ def create_engine(location: str, passphrase: str | None = None) -> sa.Engine:
     if url.get_backend_name() == "postgresql":
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
-        engine = sa.create_engine(url, pool_pre_ping=True)
-        sa.event.listen(engine, "begin", _pg_begin)
         schema = _wanted_schema(url)
+        # A person's store on a shared server: a small pool (hundreds of people share one server's
+        # connections), and every checkout proves the schema is still there, since a connection
+        # pooled before it was dropped would quietly read the next schema on the path.
+        pool = {"pool_size": 2, "max_overflow": 3} if schema else {}
+        engine = sa.create_engine(url, pool_pre_ping=True, **pool)
+        sa.event.listen(engine, "begin", _pg_begin)
         if schema:
-            sa.event.listen(engine, "connect", lambda conn, _record: _check_schema(conn, schema))
+            sa.event.listen(engine, "checkout", lambda conn, _record, _proxy: _check_schema(conn, schema))
         return engine
     return sa.create_engine(url)
 

@@ -174,8 +174,7 @@ def match_all(query: str, syntax: Syntax = FTS5) -> str | None:
     if not terms:
         return None
     phrases = [
-        syntax.phrase(column, tokens, prefix=len(tokens) == 1 and not _RUN.match(tokens[0]))
-        for column, tokens in terms
+        syntax.phrase(column, tokens, prefix=len(tokens) == 1 and not _RUN.match(tokens[0])) for column, tokens in terms
     ]
     return syntax.and_.join(phrases)
 

@@ -12,6 +12,7 @@ a fast hash is enough: there is nothing to brute-force).
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import re
 import secrets
@@ -49,7 +50,7 @@ def token_hash(token: str) -> str:
 
 
 def check_name(name: str) -> str:
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise HearthError(
             f"{name!r} cannot be an account name.",
             hint="Use 1–32 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit.",
@@ -65,7 +66,8 @@ def location(main: Store, account: Account) -> str:
         schema = account.store.removeprefix("schema:")
         options = url.query.get("options", "")
         options = options if isinstance(options, str) else " ".join(options)
-        search_path = f"-csearch_path={schema},public"
+        options = re.sub(r"-c\s*search_path\s*=\s*\S+", "", options)  # the main store's own, if it pins one
+        search_path = f"-csearch_path={schema},public"  # public: where pgvector's type lives
         return url.update_query_dict({"options": f"{options} {search_path}".strip()}).render_as_string(
             hide_password=False
         )
@@ -111,6 +113,12 @@ def _prepare(main: Store, account: Account) -> None:
         schema = account.store.removeprefix("schema:")
         with main.engine.begin() as conn:
             conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            try:  # pgvector belongs in public, shared by every store: created from a person's
+                # schema it would land there, and dropping that schema would take it from everyone
+                with conn.begin_nested():
+                    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
+            except sa.exc.DBAPIError:
+                pass  # no pgvector on this server: exact search it is
     else:  # the folder of everyone's stores: nobody else on the machine lists or reads it
         Path(location(main, account)).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     Store(location(main, account)).close()
@@ -181,6 +189,8 @@ def remove_account(main: Store, name: str, *, delete_data: bool = False) -> str:
         path = Path(where)
         for suffix in ("", "-wal", "-shm", "-journal"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
+        for sidecar in path.parent.glob(glob.escape(path.name) + ".*.ann*"):  # the vector index files
+            sidecar.unlink(missing_ok=True)
     return where if not account.store.startswith("schema:") else account.store.removeprefix("schema:")
 
 

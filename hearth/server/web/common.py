@@ -100,7 +100,7 @@ async def require_csrf(request: Request) -> None:
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.update(request=request, csrf=csrf_token(request), nav=NAV, path=request.url.path,
-                   who=getattr(request.state, "who", None))  # fmt: skip
+                   who_name=getattr(getattr(request.state, "who", None), "name", None))  # fmt: skip
     response = templates.TemplateResponse(request, template, context, status_code=status)
     response.headers.update(SECURITY_HEADERS)
     return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import platformdirs
@@ -21,12 +22,16 @@ from hearth.server.web.upload import human, receive, upload_limit
 router = APIRouter(route_class=WebRoute)
 
 
+_jobs_lock = threading.Lock()
+
+
 def jobs(request: Request) -> Jobs:
     """The imports of whoever is asking: each person sees (and can poll) only their own."""
     hub = hub_of(request)
-    if getattr(hub, "import_jobs", None) is None:
-        hub.import_jobs = Jobs()
-    return hub.import_jobs
+    with _jobs_lock:
+        if getattr(hub, "import_jobs", None) is None:
+            hub.import_jobs = Jobs()
+        return hub.import_jobs
 
 
 def upload_root(request: Request) -> Path:

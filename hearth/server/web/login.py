@@ -35,27 +35,54 @@ def signed_in(request: Request, target: str, who: Principal) -> Response:
     return response
 
 
+def from_elsewhere(request: Request) -> bool:
+    """Whether another site sent this sign-in (a link or a form on a page that is not hearth's).
+
+    On a shared server that would let one person sign another's browser into their own account,
+    so that what she then tells "her" companion lands in his store. A link pasted into the address
+    bar (`Sec-Fetch-Site: none`) and hearth's own form (`same-origin`) are fine."""
+    if request.headers.get("sec-fetch-site", "none") not in ("none", "same-origin"):
+        return True
+    origin = request.headers.get("origin")
+    return bool(origin) and origin != "null" and origin.split("://", 1)[-1] != request.headers.get("host")
+
+
+def _page(request: Request, next: str, error: str | None = None, status: int = 200, switch: str | None = None,
+          current: str | None = None) -> Response:  # fmt: skip
+    return render(request, "login.html", status, next=safe_next(next), error=error, title="Sign in", switch=switch,
+                  current=current)  # fmt: skip
+
+
+def _label(who: Principal) -> str:
+    return who.name or "the server's owner"
+
+
 @router.get("/login")
 def login_page(request: Request, next: str = HOME, token: str | None = None) -> Response:
     auth = request.app.state.auth
+    current = auth.session_principal(session_cookie(request))
     if token is not None:
+        if from_elsewhere(request):
+            return _page(request, next, "A link from another site cannot sign you in. Paste your token here.", 403)
         who = auth.identify(token)
-        if who is not None:
-            return signed_in(request, next, who)
-        return render(request, "login.html", 401, next=safe_next(next), error="That access token is not right.",
-                      title="Sign in")  # fmt: skip
-    if auth.check_session(session_cookie(request)):
+        if who is None:
+            return _page(request, next, "That access token is not right.", 401)
+        if current is not None and current != who:  # never switch people without asking
+            return _page(request, next, switch=token, current=_label(current))
+        return signed_in(request, next, who)
+    if current is not None:
         return RedirectResponse(safe_next(next), 303)
-    return render(request, "login.html", next=safe_next(next), error=None, title="Sign in")
+    return _page(request, next)
 
 
 @router.post("/login")
 def login(request: Request, token: str = Form(""), next: str = Form(HOME)) -> Response:
+    if from_elsewhere(request):
+        return _page(request, next, "Another site cannot sign you in. Paste your token here.", 403)
     who = request.app.state.auth.identify(token.strip())
     if who is not None:
         return signed_in(request, next, who)
-    return render(request, "login.html", 401, next=safe_next(next), title="Sign in",
-                  error="That access token is not right. `hearth serve` prints a link with it.")  # fmt: skip
+    return _page(request, next, "That access token is not right. `hearth serve` prints a link with it.", 401)
 
 
 @router.post("/logout", dependencies=[Depends(require_csrf)])
