@@ -102,6 +102,14 @@ def dumps(obj: object) -> str:
         return _json_iterative(obj)
 
 
+def _dumps_utf8(obj: object) -> bytes:
+    """`dumps(obj)` encoded as UTF-8, without the round trip through str on the usual path."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return _json_iterative(obj).encode()
+
+
 @dataclass
 class BatchResult:
     conversations_added: int = 0
@@ -142,11 +150,12 @@ def _next_id(conn: sa.Connection, table: sa.Table) -> int:
     return conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
 
 
-def _content_hash(raws: list[str], conv_raw: str) -> str:
-    h = hashlib.sha256(conv_raw.encode())
+def _content_hash(raws: list[bytes], conv_raw: bytes) -> str:
+    """sha256 of the conversation's raw JSON, then each message's, each after a NUL (UTF-8 bytes)."""
+    h = hashlib.sha256(conv_raw)
     for raw in raws:
         h.update(b"\x00")
-        h.update(raw.encode())
+        h.update(raw)
     return h.hexdigest()
 
 
@@ -238,9 +247,10 @@ class BatchWriter:
         seen: set[tuple[str, str]] = set()
         for c in convs:
             key = (c.source_format, c.source_id)
-            raws = [dumps(m.raw) for m in c.messages]
-            conv_raw = dumps(c.raw)
-            chash = _content_hash(raws, conv_raw)
+            encoded = [_dumps_utf8(m.raw) for m in c.messages]
+            conv_encoded = _dumps_utf8(c.raw)
+            chash = _content_hash(encoded, conv_encoded)
+            raws, conv_raw = [b.decode() for b in encoded], conv_encoded.decode()
             if key in seen:
                 result.warnings.append(f"conversation {c.source_id} appears twice in the file; kept the first")
                 continue
