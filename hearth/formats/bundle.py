@@ -26,6 +26,11 @@ JSON_BUFFER = 4 << 20
 """Read size for ijson. Its C backend joins a long string chunk by chunk, so a 100 MB message
 costs minutes with the default 64 KB buffer and under a second with this one."""
 
+JSON_FIRST_READ = 64 << 10
+"""…but it also builds every item a chunk completes before handing out the first, so 4 MB chunks
+of ordinary conversations hold ~25 MB of parsed objects at once. `stream_json_items` reads this
+much while items keep completing and doubles each read (up to JSON_BUFFER) while one does not."""
+
 
 def json_int(digits: str) -> int | float:
     """`parse_int` for the stdlib `json` fallbacks: a number as orjson reads it (an int within
@@ -290,6 +295,30 @@ def json_error(bundle: Bundle, entry: Entry, offset: int, exc: Exception) -> Cor
     )
 
 
+class _GrowingReads:
+    """What ijson reads from: JSON_FIRST_READ bytes a call while items keep completing, twice the
+    last read while none has since (a long item), never more than JSON_BUFFER. ijson takes a short
+    read as it takes any: it asks for JSON_BUFFER and parses what comes."""
+
+    def __init__(self, stream: CountingReader) -> None:
+        self._stream = stream
+        self.size = JSON_FIRST_READ
+        self.waiting = False
+        """True from a read until the next item is handed out."""
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson's probe for bytes or text
+            return self._stream.read(0)
+        if self.waiting:
+            self.size = min(self.size * 2, JSON_BUFFER)
+        self.waiting = True
+        return self._stream.read(self.size)
+
+    def item_done(self) -> None:
+        self.waiting = False
+        self.size = JSON_FIRST_READ
+
+
 def stream_json_items(bundle: Bundle, entry: Entry, progress: Progress | None) -> Iterator[object]:
     """The elements of a top-level JSON array (or the one top-level object), one at a time."""
     import ijson
@@ -297,8 +326,11 @@ def stream_json_items(bundle: Bundle, entry: Entry, progress: Progress | None) -
     stream = entry.open(progress)
     try:
         prefix = "" if entry.head(4096).lstrip()[:1] == b"{" else "item"
+        reads = _GrowingReads(stream)
         try:
-            yield from ijson.items(stream, prefix, use_float=True, buf_size=JSON_BUFFER)
+            for item in ijson.items(reads, prefix, use_float=True, buf_size=JSON_BUFFER):
+                reads.item_done()
+                yield item
         except (ijson.JSONError, UnicodeDecodeError) as exc:
             raise json_error(bundle, entry, stream.position, exc) from exc
     finally:

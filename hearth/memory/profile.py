@@ -266,13 +266,21 @@ def markdown_items(text: str) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- the pass
 
 
+# Statements the pass runs once or more per item, built once (building one costs more than running it).
+_GET_SETTING = sa.select(s.settings.c.value).where(s.settings.c.key == sa.bindparam("k"))
+_DELETE_SETTING = s.settings.delete().where(s.settings.c.key == sa.bindparam("k"))
+_MEMORY_EXISTS = sa.select(s.memories.c.id).where(s.memories.c.id == sa.bindparam("i"))
+_IN_CHUNK = 500
+"""Ids per IN list when a batch's sightings are read back."""
+
+
 def _setting(conn: sa.Connection, key: str) -> str | None:
-    return conn.execute(sa.select(s.settings.c.value).where(s.settings.c.key == key)).scalar()
+    return conn.execute(_GET_SETTING, {"k": key}).scalar()
 
 
 def _set(conn: sa.Connection, key: str, value: str) -> None:
-    conn.execute(s.settings.delete().where(s.settings.c.key == key))
-    conn.execute(s.settings.insert().values(key=key, value=value))
+    conn.execute(_DELETE_SETTING, {"k": key})
+    conn.execute(s.settings.insert(), {"key": key, "value": value})
 
 
 def _language(text: str) -> str:
@@ -313,7 +321,7 @@ class _Recorder:
                 return "new"
             known = str(found)
             _set(conn, key, known)
-        exists = conn.execute(sa.select(mem.id).where(mem.id == int(known))).scalar()
+        exists = conn.execute(_MEMORY_EXISTS, {"i": int(known)}).scalar()
         self.memory_of[key] = int(known) if exists is not None else None
         return self.memory_of[key]
 
@@ -349,10 +357,30 @@ class _Recorder:
         self.stats.linked += 1
 
     def flush(self) -> None:
-        """Write the gathered sightings: the newest `seen`, the earliest date, the new provenance links."""
+        """Write the gathered sightings: the newest `seen`, the earliest date, the new provenance links.
+        The batch's memories and their links among the sighting messages are read in a few IN queries
+        and the changes written with executemany, in the order one memory at a time would write them."""
+        if not self.sightings:
+            return
         conn, mem, ms = self.conn, s.memories.c, s.memory_sources.c
+        mids = list(self.sightings)
+        rows: dict[int, Any] = {}
+        for i in range(0, len(mids), _IN_CHUNK):
+            for r in conn.execute(sa.select(mem.id, mem.raw, mem.event_at).where(mem.id.in_(mids[i : i + _IN_CHUNK]))):
+                rows[r.id] = r
+        sighted = [mid for mid in mids if mid in rows and self.sightings[mid]["messages"]]
+        messages = sorted(set().union(*(self.sightings[mid]["messages"] for mid in sighted)))
+        linked: set[tuple[int, int]] = set()
+        for i in range(0, len(sighted), _IN_CHUNK):
+            for j in range(0, len(messages), _IN_CHUNK):
+                query = sa.select(ms.memory_id, ms.message_id).where(
+                    ms.memory_id.in_(sighted[i : i + _IN_CHUNK]), ms.message_id.in_(messages[j : j + _IN_CHUNK])
+                )
+                linked.update((r[0], r[1]) for r in conn.execute(query))
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        links: list[dict[str, int]] = []
         for mid, seen in self.sightings.items():
-            row = conn.execute(sa.select(mem.raw, mem.event_at).where(mem.id == mid)).first()
+            row = rows.get(mid)
             if row is None:
                 continue
             raw = orjson.loads(row.raw) if row.raw else {}
@@ -364,13 +392,13 @@ class _Recorder:
             if seen["event_at"] is not None and (row.event_at is None or seen["event_at"] < row.event_at):
                 values["event_at"] = seen["event_at"]
             if values:
-                conn.execute(sa.update(s.memories).where(mem.id == mid).values(**values))
-            if seen["messages"]:
-                linked = set(conn.execute(sa.select(ms.message_id).where(
-                    ms.memory_id == mid, ms.message_id.in_(sorted(seen["messages"])))).scalars())  # fmt: skip
-                fresh = sorted(seen["messages"] - linked)
-                if fresh:
-                    conn.execute(s.memory_sources.insert(), [{"memory_id": mid, "message_id": m} for m in fresh])
+                updates.setdefault(tuple(values), []).append({"m_id": mid, **{f"v_{k}": v for k, v in values.items()}})
+            links += [{"memory_id": mid, "message_id": m} for m in sorted(seen["messages"]) if (mid, m) not in linked]
+        for columns, params in updates.items():
+            statement = sa.update(s.memories).where(mem.id == sa.bindparam("m_id"))
+            conn.execute(statement.values({c: sa.bindparam(f"v_{c}") for c in columns}), params)
+        if links:
+            conn.execute(s.memory_sources.insert(), links)
         self.sightings.clear()
 
 

@@ -102,6 +102,14 @@ def dumps(obj: object) -> str:
         return _json_iterative(obj)
 
 
+def _dumps_utf8(obj: object) -> bytes:
+    """`dumps(obj)` encoded as UTF-8, without the round trip through str on the usual path."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return _json_iterative(obj).encode()
+
+
 @dataclass
 class BatchResult:
     conversations_added: int = 0
@@ -142,37 +150,41 @@ def _next_id(conn: sa.Connection, table: sa.Table) -> int:
     return conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
 
 
-def _content_hash(raws: list[str], conv_raw: str) -> str:
-    h = hashlib.sha256(conv_raw.encode())
+def _content_hash(raws: list[bytes], conv_raw: bytes) -> str:
+    """sha256 of the conversation's raw JSON, then each message's, each after a NUL (UTF-8 bytes)."""
+    h = hashlib.sha256(conv_raw)
     for raw in raws:
         h.update(b"\x00")
-        h.update(raw.encode())
+        h.update(raw)
     return h.hexdigest()
 
 
+MESSAGE_COLUMNS = (
+    "id", "conversation_id", "source_id", "parent_id", "parent_source_id", "sibling_index", "visible", "hidden", "role",
+    "author_name", "content_type", "text", "parts", "created_at", "requested_model", "served_model", "status",
+    "recipient", "source_format", "raw",
+)  # fmt: skip
+"""The columns `_message_values` fills, in its order."""
+_INSERT_MESSAGES = (
+    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})"
+)
+
+
+def _message_values(
+    m: Message, mid: int, conversation_id: int, parent_id: int | None, raw: str, fmt: str, text: str | None
+) -> tuple:
+    """One message's row in MESSAGE_COLUMNS order (`text`: `safe_text(m.text)`, which the caller
+    also indexes). A tuple, so the hot path hands SQLite its rows with no dict per row."""
+    return (
+        mid, conversation_id, m.source_id, parent_id, m.parent_source_id, m.sibling_index, m.visible, m.hidden, m.role,
+        safe_text(m.author_name), m.content_type, text, dumps(m.parts) if m.parts else None, m.created_at,
+        m.requested_model, m.served_model, m.status, m.recipient, fmt, raw,
+    )  # fmt: skip
+
+
 def _message_row(m: Message, mid: int, conversation_id: int, parent_id: int | None, raw: str, fmt: str) -> dict:
-    return {
-        "id": mid,
-        "conversation_id": conversation_id,
-        "source_id": m.source_id,
-        "parent_id": parent_id,
-        "parent_source_id": m.parent_source_id,
-        "sibling_index": m.sibling_index,
-        "visible": m.visible,
-        "hidden": m.hidden,
-        "role": m.role,
-        "author_name": safe_text(m.author_name),
-        "content_type": m.content_type,
-        "text": safe_text(m.text),
-        "parts": dumps(m.parts) if m.parts else None,
-        "created_at": m.created_at,
-        "requested_model": m.requested_model,
-        "served_model": m.served_model,
-        "status": m.status,
-        "recipient": m.recipient,
-        "source_format": fmt,
-        "raw": raw,
-    }
+    values = _message_values(m, mid, conversation_id, parent_id, raw, fmt, safe_text(m.text))
+    return dict(zip(MESSAGE_COLUMNS, values, strict=True))
 
 
 class BatchWriter:
@@ -235,9 +247,10 @@ class BatchWriter:
         seen: set[tuple[str, str]] = set()
         for c in convs:
             key = (c.source_format, c.source_id)
-            raws = [dumps(m.raw) for m in c.messages]
-            conv_raw = dumps(c.raw)
-            chash = _content_hash(raws, conv_raw)
+            encoded = [_dumps_utf8(m.raw) for m in c.messages]
+            conv_encoded = _dumps_utf8(c.raw)
+            chash = _content_hash(encoded, conv_encoded)
+            raws, conv_raw = [b.decode() for b in encoded], conv_encoded.decode()
             if key in seen:
                 result.warnings.append(f"conversation {c.source_id} appears twice in the file; kept the first")
                 continue
@@ -287,14 +300,16 @@ class BatchWriter:
         }
 
     def _collect_messages(self, c, raws, cid, ids, msg_rows, fts_rows, att_rows, only: set[str] | None) -> None:
+        fmt = c.source_format
         for m, raw in zip(c.messages, raws, strict=True):
             if only is not None and m.source_id not in only:
                 continue
             mid = ids[m.source_id]
             parent_id = ids.get(m.parent_source_id) if m.parent_source_id is not None else None
-            msg_rows.append(_message_row(m, mid, cid, parent_id, raw, c.source_format))
-            if m.text:
-                body, uni = message_columns(safe_text(m.text) or "", safe_text(m.author_name))
+            text = safe_text(m.text)
+            msg_rows.append(_message_values(m, mid, cid, parent_id, raw, fmt, text))
+            if text:
+                body, uni = message_columns(text, safe_text(m.author_name))
                 fts_rows.append((mid, body, uni))
             for a in m.attachments:
                 att_rows.append(
@@ -311,14 +326,12 @@ class BatchWriter:
                     }
                 )
 
-    def _insert_messages(self, msg_rows: list[dict], fts_rows: list[tuple], att_rows: list[dict]) -> None:
+    def _insert_messages(self, msg_rows: list[tuple], fts_rows: list[tuple], att_rows: list[dict]) -> None:
         if msg_rows and self.sqlite:
             # The hot path of a big import: plain executemany skips SQLAlchemy's per-row processing.
-            cols = list(msg_rows[0])
-            sql = f"INSERT INTO messages ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
-            self.conn.exec_driver_sql(sql, [tuple(r.values()) for r in msg_rows])
+            self.conn.exec_driver_sql(_INSERT_MESSAGES, msg_rows)
         elif msg_rows:
-            self.conn.execute(s.messages.insert(), msg_rows)
+            self.conn.execute(s.messages.insert(), [dict(zip(MESSAGE_COLUMNS, r, strict=True)) for r in msg_rows])
         lexical.add(self.conn, lexical.MESSAGES, fts_rows)
         if att_rows:
             self.conn.execute(s.attachments.insert(), att_rows)
