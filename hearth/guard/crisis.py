@@ -401,14 +401,24 @@ def assess(text: str, previous: str | None = None, semantic: bool = True) -> Ass
     from hearth.guard import semantic as clf
 
     t = _norm(text)
-    pieces = [text] + (_sentences(t) if 1 < len(_sentences(t)) <= 8 else [])
-    best = 0.0
-    for piece in pieces:
-        hit, p = clf.is_crisis(piece)
-        best = max(best, p or 0.0)
-        if hit:
-            return Assessment(True, (AT_RISK,), (f"classifier {best:.2f}: {piece[:80]}",), found.language)
+    sentences = [s for s in _sentences(t) if _says_something(s)]
+    pieces = [text] + (sentences if 1 < len(sentences) <= 8 else [])
+    found_p = clf.scores(pieces) or []
+    limit = clf.threshold()
+    for piece, p in zip(pieces, found_p, strict=False):
+        if limit is not None and p >= limit:
+            return Assessment(True, (AT_RISK,), (f"classifier {p:.2f}: {piece[:80]}",), found.language)
     return found
+
+
+def _says_something(sentence: str) -> bool:
+    """A sentence worth reading on its own: two words or two Chinese characters. A stray '(2)',
+    'ok.' or emoji cannot carry a crisis alone (the whole message is still read), and each
+    sentence read costs the classifier a pass of the embedding model."""
+    return len(_WORD.findall(sentence)) >= 2 or len(_CJK.findall(sentence)) >= 2
+
+
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _rules(text: str, previous: str | None = None) -> Assessment:

@@ -68,7 +68,13 @@ class Check:
         return self.crisis.crisis or self.asked_if_ai or bool(self.claims)
 
 
-_second_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-guard")
+def _reader_thread() -> None:
+    from hearth.memory.embed import one_core_in_this_thread
+
+    one_core_in_this_thread()
+
+
+_second_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-guard", initializer=_reader_thread)
 
 
 def before(text: str, language: str, previous: str | None = None, region_code: str | None = None) -> Check:

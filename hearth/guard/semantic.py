@@ -63,19 +63,29 @@ def load() -> Model | None:
         return _cache["model"]  # type: ignore[return-value]
 
 
-def score(text: str) -> float | None:
-    """P(crisis) for one message, or None without a model."""
+def scores(texts: list[str]) -> list[float] | None:
+    """P(crisis) for each text, embedded in one batch, or None without a model."""
     model = load()
     if model is None:
         return None
-    vec = _embedder().passages([text])
-    return float(model.probability(vec)[0])
+    return [float(p) for p in model.probability(_embedder().passages(texts))]
+
+
+def score(text: str) -> float | None:
+    """P(crisis) for one message, or None without a model."""
+    found = scores([text])
+    return None if found is None else found[0]
+
+
+def threshold() -> float | None:
+    model = load()
+    return None if model is None else model.threshold
 
 
 def is_crisis(text: str) -> tuple[bool, float | None]:
     p = score(text)
-    model = load()
-    return (p is not None and model is not None and p >= model.threshold), p
+    limit = threshold()
+    return (p is not None and limit is not None and p >= limit), p
 
 
 # ---------------------------------------------------------------- training

