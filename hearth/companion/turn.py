@@ -161,12 +161,11 @@ class Companion:
             compact=self.backend.context_tokens <= SMALL_CONTEXT,
         )  # fmt: skip
 
-    def _guard(self, text: str, recent: list[Any]) -> policy.Check:
+    def _guard(self, text: str) -> policy.Check:
         """The well-being guard's reading of the message. Its embedding classifier starts here, in the
-        background, so it reads while memories are retrieved and the prompt is put together."""
-        language = reply_language(text, self.persona.language)
-        previous = next((t.text for t in reversed(recent) if t.role == "user"), None)
-        return policy.before(text, language, previous, self.region)
+        background, so it reads while the message is stored, memories are retrieved and the prompt
+        is put together."""
+        return policy.before(text, reply_language(text, self.persona.language), self.region)
 
     @staticmethod
     def _instruct(prompt: Prompt, check: policy.Check) -> None:
@@ -175,7 +174,7 @@ class Companion:
             prompt.messages[0]["content"] += "\n\n" + "\n\n".join(check.instructions)
 
     def _guarded(self, prompt: Prompt, text: str) -> policy.Check:
-        check = self._guard(text, prompt.history)
+        check = self._guard(text)
         self._instruct(prompt, check)
         return check
 
@@ -202,10 +201,14 @@ class Companion:
         client_system: str = "",
     ) -> TurnResult:
         """Answer `text` in this conversation; the message is stored whatever happens next."""
-        user_id = chat.append(self.store, conversation_id, "user", text, parent_id=parent_id,
-                              author_name=self.user_name if self.user_name != "you" else None)  # fmt: skip
-        return self.reply_to(conversation_id, user_id, text, on_delta=on_delta, seed=seed, timeout=timeout,
-                             client_system=client_system)  # fmt: skip
+        self._turn_persona = self.persona
+        try:
+            check = self._guard(text)
+            user_id = chat.append(self.store, conversation_id, "user", text, parent_id=parent_id,
+                                  author_name=self.user_name if self.user_name != "you" else None)  # fmt: skip
+            return self._reply_to(conversation_id, user_id, text, on_delta, seed, timeout, client_system, check)
+        finally:
+            self._turn_persona = None
 
     def reply_to(
         self,
@@ -221,14 +224,16 @@ class Companion:
         """Answer a stored message (a new turn, or a regeneration: older answers stay as branches)."""
         self._turn_persona = self.persona
         try:
-            return self._reply_to(conversation_id, user_id, text, on_delta, seed, timeout, client_system)
+            return self._reply_to(conversation_id, user_id, text, on_delta, seed, timeout, client_system,
+                                  self._guard(text))  # fmt: skip
         finally:
             self._turn_persona = None
 
-    def _reply_to(self, conversation_id: int, user_id: int, text: str, on_delta: Callable[[str], None] | None,
-                  seed: int | None, timeout: float | None, client_system: str) -> TurnResult:  # fmt: skip
+    def _reply_to(
+        self, conversation_id: int, user_id: int, text: str, on_delta: Callable[[str], None] | None,
+        seed: int | None, timeout: float | None, client_system: str, check: policy.Check,
+    ) -> TurnResult:  # fmt: skip
         recent = self.recent(conversation_id, user_id)
-        check = self._guard(text, recent)
         prompt = self.prepare(conversation_id, text, exclude_id=user_id, client_system=client_system, recent=recent)
         self._instruct(prompt, check)
         language = reply_language(text, self.persona.language)

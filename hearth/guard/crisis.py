@@ -1,8 +1,7 @@
 """Crisis detection in Chinese and English: suicide, self-harm, abuse and acute distress.
 
-It reads only the message in front of it (plus, optionally, the person's previous message), never
-the long context, so it behaves the same at turn 1 and at turn 5,000 and nothing said earlier in a
-conversation can switch it off. Offline and deterministic: phrase rules that know the everyday
+It reads only the message in front of it, never the long context, so it behaves the same at turn 1
+and at turn 5,000 and nothing said earlier in a conversation can switch it off. Offline and deterministic: phrase rules that know the everyday
 hyperbole both languages are full of ("this exam is killing me", 笑死我了, 想死你了), so a joke is
 not treated as an emergency, and an emergency is never missed for want of a model.
 """
@@ -391,10 +390,10 @@ AT_RISK = "at_risk"
 """The category when only the embedding classifier noticed: no phrase says which kind of crisis."""
 
 
-def assess(text: str, previous: str | None = None, semantic: bool = True) -> Assessment:
+def assess(text: str, semantic: bool = True) -> Assessment:
     """Is this message a crisis? Phrase rules first; when they find nothing, the embedding
     classifier reads the message and each of its sentences (a crisis is often one sentence in
-    a chatty message). `previous` (the person's message before) only adds context."""
+    a chatty message)."""
     found = _rules(text)
     if found.crisis or not semantic:
         return found
@@ -421,7 +420,7 @@ def _says_something(sentence: str) -> bool:
 _WORD = re.compile(r"[^\W\d_]+")
 
 
-def _rules(text: str, previous: str | None = None) -> Assessment:
+def _rules(text: str) -> Assessment:
     t = _norm(text)
     language = "zh" if len(_CJK.findall(t)) >= max(2, len(t) // 10) else "en"
     hits: list[tuple[str, str]] = []

@@ -77,17 +77,17 @@ def _reader_thread() -> None:
 _second_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hearth-guard", initializer=_reader_thread)
 
 
-def before(text: str, language: str, previous: str | None = None, region_code: str | None = None) -> Check:
+def before(text: str, language: str, region_code: str | None = None) -> Check:
     """Read the message (only it, never the long context) and say what the prompt must add.
 
     The phrase rules decide at once. When they find nothing, the embedding classifier reads the
     message in the background while the model answers (it costs tens of milliseconds on a CPU,
     which must not delay the first token); `after` waits for it and acts on what it found."""
     lang = "zh" if language == "zh" else "en"
-    check = Check(assess(text, previous, semantic=False), asked_if_ai=bool(_ASKED_IF_AI.search(text)))
+    check = Check(assess(text, semantic=False), asked_if_ai=bool(_ASKED_IF_AI.search(text)))
     check.region_code, check.language = region_code, lang
     if not check.crisis.crisis:
-        check.pending = _second_reader.submit(assess, text, previous)
+        check.pending = _second_reader.submit(assess, text)
     else:
         _instruct(check, lang)
     if check.asked_if_ai:
