@@ -139,7 +139,7 @@ def build_store(sample: dict, path: Path, extractor, stats: dict) -> tuple[Store
         stats["memories"] += extract_memories(store, sample["conversation"], rows, extractor, stats)
         stats["extract_s"] += time.perf_counter() - t
     t = time.perf_counter()
-    stats["embedded"] += embed_pending(store, default_embedder())
+    stats["embedded"] += embed_pending(store, bench_embedder())
     stats["embed_s"] += time.perf_counter() - t
     return store, ids, [(r.id, estimate_tokens(r.text)) for r in rows], max(r.created_at for r in rows)
 
@@ -182,6 +182,52 @@ def window(turns: list[tuple[int, int]]) -> list[Hit]:
     return out
 
 
+class DiskCache:
+    """Bench-only speed-up: vectors remembered on disk by (kind, text), so runs that index the same
+    text do not re-embed it. The embedder is deterministic, so figures are unchanged."""
+
+    def __init__(self, inner, path: Path) -> None:
+        import sqlite3
+
+        self.inner, self.name, self.dim = inner, inner.name, getattr(inner, "dim", 384)
+        self.db = sqlite3.connect(str(path))
+        self.db.execute("CREATE TABLE IF NOT EXISTS v (kind TEXT, text TEXT, vec BLOB, PRIMARY KEY (kind, text))")
+
+    def _get(self, kind, texts):
+        import numpy as np
+
+        out = {}
+        for t in set(texts):
+            r = self.db.execute("SELECT vec FROM v WHERE kind=? AND text=?", (kind, t)).fetchone()
+            if r:
+                out[t] = np.frombuffer(r[0], dtype=np.float32)
+        todo = [t for t in dict.fromkeys(texts) if t not in out]
+        if todo:
+            vecs = self.inner.passages(todo) if kind == "p" else [self.inner.query(t) for t in todo]
+            for t, v in zip(todo, vecs, strict=True):
+                v = np.asarray(v, dtype=np.float32)
+                out[t] = v
+                self.db.execute("INSERT OR REPLACE INTO v VALUES (?,?,?)", (kind, t, v.tobytes()))
+            self.db.commit()
+        return out
+
+    def passages(self, texts):
+        import numpy as np
+
+        got = self._get("p", texts)
+        return np.stack([got[t] for t in texts])
+
+    def query(self, text):
+        return self._get("q", [text])[text]
+
+
+_EMBED_CACHE: list = []
+
+
+def bench_embedder():
+    return _EMBED_CACHE[0] if _EMBED_CACHE else default_embedder()
+
+
 class CachedQueries:
     """The same embedder, with query vectors remembered so ablation arms do not pay twice."""
 
@@ -209,14 +255,25 @@ def recall(hits: list[Hit], evidence: set[int]) -> dict[str, float]:
 # ---------------------------------------------------------------- the run
 
 
+def _covered(hits: list[Hit], evidence: set[int], dia_of: dict[int, str]) -> list[str]:
+    """The evidence turns (LoCoMo dia ids) that these hits cover, in the order they are reached."""
+    got: list[str] = []
+    for h in hits:
+        for i in [h.id] if h.kind == "message" else h.source_message_ids:
+            if i in evidence and dia_of[i] not in got:
+                got.append(dia_of[i])
+    return got
+
+
 def run(args: argparse.Namespace) -> dict:
     data = json.loads(args.data.read_text(encoding="utf-8"))[: args.limit_conversations]
     extractor = load_extractor()
-    embedder = CachedQueries(default_embedder())
+    embedder = CachedQueries(bench_embedder())
     stats = dict.fromkeys(["import_s", "extract_s", "embed_s", "turns", "memories", "memory_sources", "embedded"], 0)
     counts = dict.fromkeys(["questions", "evaluated", "no_evidence", "malformed_ids", "unknown_ids"], 0)
     rows: list[dict] = []
     latency: dict[str, list[float]] = {"hybrid": [], "bm25": []}
+    dumped: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, sample in enumerate(data):
             log(f"conversation {n + 1}/{len(data)} ({sample.get('sample_id', '?')}): import, extract, embed …")
@@ -243,7 +300,16 @@ def run(args: argparse.Namespace) -> dict:
                                                   sources=("message",))  # fmt: skip
                 rows.append({"category": q.get("category"), "conversation": n,
                              **{arm: recall(hits, ev) for arm, hits in results.items()}})  # fmt: skip
+                if args.dump:
+                    rev = {v: k for k, v in ids.items()}
+                    dumped.append({"conv": n, "q": question, "cat": q.get("category"), "ev": ev_ids,
+                                   "hybrid": _covered(results["hybrid"], ev, rev),
+                                   "bm25": _covered(results["bm25"], ev, rev),
+                                   "hybrid_items": [(h.kind, rev.get(h.id, h.id) if h.kind == "message" else h.id,
+                                                     h.tokens) for h in results["hybrid"]]})  # fmt: skip
             store.close()
+    if args.dump:
+        args.dump.write_text(json.dumps(dumped))
     return summarise(rows, counts, stats, latency, extractor is not None, len(data))
 
 
@@ -370,8 +436,120 @@ def _reply_context() -> None:
     globals()["retrieve"] = retrieve_with_replies
 
 
+def _retrieve_kw(**fixed):
+    """Patch: the bench's `retrieve` calls with extra keyword arguments (k, replies, …)."""
+
+    def patch() -> None:
+        plain = globals()["retrieve"]
+        globals()["retrieve"] = lambda *a, **kw: plain(*a, **{**kw, **fixed})
+
+    return patch
+
+
+def _rrf(k: int | None = None, **weights: float):
+    """Patch: RRF_K and/or the lexical / vector weights of `_fuse`."""
+
+    def patch() -> None:
+        import hearth.memory.retrieve as R
+
+        if k is not None:
+            R.RRF_K = k
+        R.WEIGHTS = {**R.WEIGHTS, **weights}
+
+    return patch
+
+
+def _contextual_passages(sep: str = "\n") -> None:
+    """Each message's vector is the embedding of "previous turn + this turn" (its parent's passage,
+    then its own); the FTS row and the text returned stay the turn alone."""
+    import hearth.store.vectors as V
+
+    plain = V.missing
+
+    def missing(store, owner_kind, model, limit=256):
+        todo = plain(store, owner_kind, model, limit)
+        if owner_kind != "message" or not todo:
+            return todo
+        m = s.messages.c
+        p = s.messages.alias("p")
+        with store.engine.connect() as conn:
+            prev = {r[0]: (f"{r[2]}: {r[1]}" if r[2] else r[1]) for r in conn.execute(
+                sa.select(m.id, p.c.text, p.c.author_name).join(p, p.c.id == m.parent_id)
+                .where(m.id.in_([i for i, _ in todo]), p.c.text != ""))}  # fmt: skip
+        return [(i, f"{prev[i]}{sep}{t}" if i in prev else t) for i, t in todo]
+
+    V.missing = missing
+
+
+def _neighbour_rrf(w_reply: float = 1.0, w_prev: float = 0.0, expand: bool = False):
+    """Patch: context as a third fused signal. After lexical + vector fusion, the message at fused
+    rank r lends w/(RRF_K + r) to its reply (w_reply) and to the turn before it (w_prev); a turn
+    that is both a hit and a neighbour adds both. Replaces the "hit then its reply" expansion
+    unless `expand`."""
+
+    def patch() -> None:
+        import hearth.memory.retrieve as R
+
+        plain_fuse, plain_retrieve, state = R._fuse, R.retrieve, {}
+
+        def fuse(lists):
+            fused = plain_fuse(lists)
+            store = state["store"]
+            order = sorted(fused.items(), key=lambda kv: -kv[1]["score"])
+            msgs = [(item, rank) for rank, ((kind, item), _) in enumerate(order, 1) if kind == "message"]
+            if not msgs:
+                return fused
+            m = s.messages.c
+            ids = [i for i, _ in msgs]
+            with store.engine.connect() as conn:
+                child = {r.parent_id: r.id for r in conn.execute(sa.select(m.id, m.parent_id).where(
+                    m.parent_id.in_(ids), m.visible.is_(True), m.hidden.is_(False), m.text != "")
+                    .order_by(m.sibling_index.desc()))}  # fmt: skip
+                parent = {r.id: r.parent_id for r in conn.execute(sa.select(m.id, m.parent_id).where(m.id.in_(ids)))}
+                ok = set(conn.execute(sa.select(m.id).where(
+                    m.id.in_(list(parent.values())), m.hidden.is_(False), m.text != "")).scalars())  # fmt: skip
+            for item, rank in msgs:
+                for w, nb, name in ((w_reply, child.get(item), "after"), (w_prev, parent.get(item), "before")):
+                    if w and nb is not None and (name == "after" or nb in ok):
+                        e = fused.setdefault(("message", nb), {"score": 0.0})
+                        gain = w / (R.RRF_K + rank)
+                        e["score"] += gain
+                        e.setdefault("context", []).append({"of": item, "side": name, "gain": round(gain, 5)})
+            return fused
+
+        def retrieve(store, query, **kw):
+            state["store"] = store
+            return plain_retrieve(store, query, **{**kw, "replies": kw.get("replies", True) and expand})
+
+        R._fuse = fuse
+        globals()["retrieve"] = retrieve
+
+    return patch
+
+
 EXPERIMENTS = {"author-index": [_author_index], "reply-context": [_reply_context],
-               "author-index+reply-context": [_author_index, _reply_context]}  # fmt: skip
+               "author-index+reply-context": [_author_index, _reply_context],
+               "no-replies": [_retrieve_kw(replies=False)],
+               "k100": [_retrieve_kw(k=100)],
+               "k25": [_retrieve_kw(k=25)],
+               "rrf-k20": [_rrf(20)],
+               "rrf-k120": [_rrf(120)],
+               "lexical-only": [_rrf(vector=0.0)],
+               "vector-only": [_rrf(lexical=0.0)],
+               "vec1.5": [_rrf(vector=1.5)],
+               "lex1.5": [_rrf(lexical=1.5)],
+               "ctx-embed": [_contextual_passages],
+               "nb-reply1": [_neighbour_rrf(1.0)],
+               "nb-reply0.5": [_neighbour_rrf(0.5)],
+               "nb-reply1-prev0.5": [_neighbour_rrf(1.0, 0.5)],
+               "nb-reply0.5+expand": [_neighbour_rrf(0.5, expand=True)],
+               "nb-reply1-prev1": [_neighbour_rrf(1.0, 1.0)],
+               "ctx-embed+no-replies": [_contextual_passages, _retrieve_kw(replies=False)],
+               "ctx-embed+nb-reply1-prev0.5": [_contextual_passages, _neighbour_rrf(1.0, 0.5)],
+               "ctx-embed+nb-reply0.5-prev0.5": [_contextual_passages, _neighbour_rrf(0.5, 0.5)],
+               "ctx-embed+nb-reply1-prev1": [_contextual_passages, _neighbour_rrf(1.0, 1.0)],
+               "ctx-embed+nb-reply1": [_contextual_passages, _neighbour_rrf(1.0)],
+               }  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -379,11 +557,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="LoCoMo JSON (default: the shared locomo7.json)")
     ap.add_argument("--limit-conversations", type=int, default=None, help="only the first N conversations")
     ap.add_argument("--limit-questions", type=int, default=None, help="only the first N questions of each")
+    ap.add_argument("--dump", type=Path, default=None, help="write per-question evidence coverage (JSON) here")
+    ap.add_argument("--embed-cache", type=Path, default=None, help="bench speed-up: cache vectors on disk by text")
     ap.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object on the last line")
     ap.add_argument("--experiment", choices=sorted(EXPERIMENTS),
                     help="EXPERIMENTAL: monkeypatch a proposed retrieval change (implies --no-write)")  # fmt: skip
     args = ap.parse_args(argv)
+    if args.embed_cache:
+        _EMBED_CACHE[:] = [DiskCache(default_embedder(), args.embed_cache)]
     if not args.data.exists():
         raise SystemExit(f"LoCoMo data not found at {args.data}; pass --data PATH")
     if args.experiment:

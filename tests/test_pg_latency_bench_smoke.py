@@ -6,11 +6,13 @@ import json
 
 import pytest
 
+from conftest import need_pgserver
+
 pytestmark = pytest.mark.postgres
 
 
 def test_pg_latency_bench_smoke(capsys, tmp_path):
-    pytest.importorskip("pgserver")
+    need_pgserver()
     from pg_latency_bench import main
 
     main(["--sizes", "1500", "--queries", "6", "--synthetic-queries", "--data", str(tmp_path), "--json", "--no-write"])
