@@ -544,6 +544,7 @@ EXPERIMENTS = {"author-index": [_author_index], "reply-context": [_reply_context
                "nb-reply1-prev0.5": [_neighbour_rrf(1.0, 0.5)],
                "nb-reply0.5+expand": [_neighbour_rrf(0.5, expand=True)],
                "nb-reply1-prev1": [_neighbour_rrf(1.0, 1.0)],
+               "nb-reply0.5-prev0.5": [_neighbour_rrf(0.5, 0.5)],
                "ctx-embed+no-replies": [_contextual_passages, _retrieve_kw(replies=False)],
                "ctx-embed+nb-reply1-prev0.5": [_contextual_passages, _neighbour_rrf(1.0, 0.5)],
                "ctx-embed+nb-reply0.5-prev0.5": [_contextual_passages, _neighbour_rrf(0.5, 0.5)],
