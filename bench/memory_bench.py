@@ -481,7 +481,7 @@ def _contextual_passages(sep: str = "\n") -> None:
     V.missing = missing
 
 
-def _neighbour_rrf(w_reply: float = 1.0, w_prev: float = 0.0, expand: bool = False):
+def _neighbour_rrf(w_reply: float = 1.0, w_prev: float = 0.0, expand: bool = False, lenders: int | None = None):
     """Patch: context as a third fused signal. After lexical + vector fusion, the message at fused
     rank r lends w/(RRF_K + r) to its reply (w_reply) and to the turn before it (w_prev); a turn
     that is both a hit and a neighbour adds both. Replaces the "hit then its reply" expansion
@@ -496,7 +496,7 @@ def _neighbour_rrf(w_reply: float = 1.0, w_prev: float = 0.0, expand: bool = Fal
             fused = plain_fuse(lists)
             store = state["store"]
             order = sorted(fused.items(), key=lambda kv: -kv[1]["score"])
-            msgs = [(item, rank) for rank, ((kind, item), _) in enumerate(order, 1) if kind == "message"]
+            msgs = [(item, rank) for rank, ((kind, item), _) in enumerate(order[:lenders], 1) if kind == "message"]
             if not msgs:
                 return fused
             m = s.messages.c
@@ -545,6 +545,8 @@ EXPERIMENTS = {"author-index": [_author_index], "reply-context": [_reply_context
                "nb-reply0.5+expand": [_neighbour_rrf(0.5, expand=True)],
                "nb-reply1-prev1": [_neighbour_rrf(1.0, 1.0)],
                "nb-reply0.5-prev0.5": [_neighbour_rrf(0.5, 0.5)],
+               "nb-reply0.5-prev0.5-top10": [_neighbour_rrf(0.5, 0.5, lenders=10)],
+               "nb-reply0.5-prev0.5-top20": [_neighbour_rrf(0.5, 0.5, lenders=20)],
                "ctx-embed+no-replies": [_contextual_passages, _retrieve_kw(replies=False)],
                "ctx-embed+nb-reply1-prev0.5": [_contextual_passages, _neighbour_rrf(1.0, 0.5)],
                "ctx-embed+nb-reply0.5-prev0.5": [_contextual_passages, _neighbour_rrf(0.5, 0.5)],
