@@ -96,3 +96,22 @@ def test_rate_and_regenerate_in_chat(tmp_path):
         ).all()
     assert [(r[0], r[1]) for r in rows] == [(1, "lovely"), (-1, "too long")]  # choosing kept the words
     assert [bool(r[2]) for r in rows] == [True, False]  # the second reply stays, as a hidden branch
+
+
+def test_continue_memory_and_switch_commands(tmp_path):
+    """`--continue ID` picks up an imported conversation; `/memory` searches what is remembered and
+    `/switch` names the backend speaking; an unknown backend is one clear line, the chat goes on."""
+    db = tmp_path / "h.db"
+    assert run_hearth("import", str(SERAPHINA), db=db).returncode == 0
+    run_hearth("memory", "add", "Their cat is called Tofu and loves the garden", "--kind", "person",
+               "-c", "Seraphina", db=db)  # fmt: skip
+    conv = orjson.loads(run_hearth("conversations", "list", "--json", db=db).stdout)[0]["id"]
+    script = "/memory Tofu\n/memory\n/switch\n/switch nope\n/new\n/quit\n"
+    r = run_hearth("chat", "--continue", str(conv), db=db, input=script)
+    assert r.returncode == 0, r.stderr
+    assert "Tofu" in r.stdout and "Nothing pinned" in r.stdout
+    assert "Speaking through" in r.stdout
+    assert "nope" in r.stdout + r.stderr and "Traceback" not in r.stdout + r.stderr
+    assert "New conversation" in r.stdout
+    messages = orjson.loads(run_hearth("conversations", "show", str(conv), "--json", db=db).stdout)["messages"]
+    assert messages, "the imported conversation is untouched"
