@@ -115,3 +115,15 @@ def test_continue_memory_and_switch_commands(tmp_path):
     assert "New conversation" in r.stdout
     messages = orjson.loads(run_hearth("conversations", "show", str(conv), "--json", db=db).stdout)["messages"]
     assert messages, "the imported conversation is untouched"
+
+
+def test_tool_output_from_an_export_never_enters_the_prompt(tmp_path):
+    """The sample export holds tool errors ("ChatGPTAgentToolException … try again later"); asked
+    "… again?", retrieval used to fill the prompt's memories with them. Only what the person and the
+    companion said is recalled."""
+    db = tmp_path / "h.db"
+    assert run_hearth("import", "--sample", db=db).returncode == 0
+    r = run_hearth("chat", "--new", "--seed", "2", db=db, input="What is my cat's name again?\n/why\n/quit\n")
+    assert r.returncode == 0, r.stderr
+    assert "answered by SmolLM2" in r.stdout and "retrieved" in r.stdout
+    assert "message #" in r.stdout and "ChatGPTAgentToolException" not in r.stdout, r.stdout[-2000:]

@@ -67,7 +67,11 @@ def _load_memories(conn: sa.Connection, ids: list[int]) -> dict[int, sa.Row]:
 
 def _load_messages(conn: sa.Connection, ids: list[int]) -> dict[int, sa.Row]:
     m = s.messages.c
-    rows = conn.execute(sa.select(m.id, m.text, m.role, m.created_at, m.conversation_id).where(m.id.in_(ids))).all()
+    rows = conn.execute(
+        sa.select(m.id, m.text, m.role, m.created_at, m.conversation_id).where(
+            m.id.in_(ids), m.role.in_(("user", "assistant"))
+        )
+    ).all()
     return {r.id: r for r in rows}
 
 

@@ -242,10 +242,13 @@ def lexical_memories(
 def lexical_messages(
     store: Store, query: str, limit: int = 50, conversation_ids: list[int] | None = None
 ) -> list[tuple[int, float]]:
-    """(message id, bm25) best first over visible, non-hidden messages (planned as in `lexical_memories`)."""
-    extra = ""
+    """(message id, bm25) best first over what the person and the companion said, never hidden
+    (planned as in `lexical_memories`). Tool output and system text are left out: an export's
+    "ChatGPTAgentToolException … try again later" otherwise outranked real memories for any
+    question with "again" in it."""
+    extra = " AND m.role IN ('user', 'assistant')"
     if conversation_ids is not None:
-        extra = f" AND m.conversation_id IN ({','.join(str(int(c)) for c in conversation_ids) or 'NULL'})"
+        extra += f" AND m.conversation_id IN ({','.join(str(int(c)) for c in conversation_ids) or 'NULL'})"
     found: list[tuple[int, float]] = []
     with store.engine.connect() as conn:
         sql = sa.text(
