@@ -169,16 +169,15 @@ class OpenAICompatible:
         return Where(self.name, self.base_url, self.requested_model, self._key_source, timeout)
 
     def _open(self, msgs: list[dict[str, str]], params: dict[str, Any], timeout: float):
+        body = {"model": self.requested_model, "messages": msgs, "stream": True, **params}
         extra = {"stream_options": {"include_usage": True}} if self.stream_usage else {}
         try:
-            return self._post_stream({"model": self.requested_model, "messages": msgs, "stream": True,
-                                      **extra, **params}, timeout)  # fmt: skip
+            return self._post_stream({**body, **extra}, timeout)
         except self._sdk.BadRequestError as exc:
             if not extra or "stream_options" not in str(exc):
                 raise
             self.stream_usage = False  # an older server that rejects the field; ask without it
-            return self._post_stream({"model": self.requested_model, "messages": msgs, "stream": True, **params},
-                                     timeout)  # fmt: skip
+            return self._post_stream(body, timeout)
 
     def _post_stream(self, body: dict[str, Any], timeout: float):
         """The SDK's streaming request with the body as it is. `chat.completions.create` would first

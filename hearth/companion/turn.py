@@ -9,7 +9,8 @@ shown — never a silent swap.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -115,6 +116,15 @@ class Companion:
         is a query); between turns it is read afresh, so an edit shows in the next reply."""
         return self._persona or self._turn_persona or base_persona(self.store, self.companion_id)
 
+    @contextmanager
+    def _one_persona(self) -> Iterator[None]:
+        """Within a turn, every ask for the persona gets the one read at its start."""
+        self._turn_persona = self.persona
+        try:
+            yield
+        finally:
+            self._turn_persona = None
+
     def new_conversation(self, title: str | None = None) -> int:
         return chat.new_conversation(self.store, self.companion_id, title, self.backend.requested_model)
 
@@ -201,14 +211,11 @@ class Companion:
         client_system: str = "",
     ) -> TurnResult:
         """Answer `text` in this conversation; the message is stored whatever happens next."""
-        self._turn_persona = self.persona
-        try:
+        with self._one_persona():
             check = self._guard(text)
             user_id = chat.append(self.store, conversation_id, "user", text, parent_id=parent_id,
                                   author_name=self.user_name if self.user_name != "you" else None)  # fmt: skip
             return self._reply_to(conversation_id, user_id, text, on_delta, seed, timeout, client_system, check)
-        finally:
-            self._turn_persona = None
 
     def reply_to(
         self,
@@ -222,12 +229,9 @@ class Companion:
         client_system: str = "",
     ) -> TurnResult:
         """Answer a stored message (a new turn, or a regeneration: older answers stay as branches)."""
-        self._turn_persona = self.persona
-        try:
+        with self._one_persona():
             return self._reply_to(conversation_id, user_id, text, on_delta, seed, timeout, client_system,
                                   self._guard(text))  # fmt: skip
-        finally:
-            self._turn_persona = None
 
     def _reply_to(
         self, conversation_id: int, user_id: int, text: str, on_delta: Callable[[str], None] | None,

@@ -1,9 +1,10 @@
 """Crisis detection in Chinese and English: suicide, self-harm, abuse and acute distress.
 
 It reads only the message in front of it, never the long context, so it behaves the same at turn 1
-and at turn 5,000 and nothing said earlier in a conversation can switch it off. Offline and deterministic: phrase rules that know the everyday
-hyperbole both languages are full of ("this exam is killing me", 笑死我了, 想死你了), so a joke is
-not treated as an emergency, and an emergency is never missed for want of a model.
+and at turn 5,000 and nothing said earlier in a conversation can switch it off. Offline and
+deterministic: phrase rules that know the everyday hyperbole both languages are full of ("this
+exam is killing me", 笑死我了, 想死你了), so a joke is not treated as an emergency, and an
+emergency is never missed for want of a model.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from hearth.memory.embed import Embedder
 from hearth.memory.tokens import estimate_tokens
 from hearth.store import Store, vectors
 from hearth.store import schema as s
-from hearth.store.memories import lexical_memories, lexical_messages
+from hearth.store.memories import RECALLED_ROLES, lexical_memories, lexical_messages
 
 RRF_K = 60
 WEIGHTS = {"lexical": 1.0, "vector": 1.0, "importance": 0.002, "pinned": 0.001, "recency": 0.002}
@@ -69,7 +69,7 @@ def _load_messages(conn: sa.Connection, ids: list[int]) -> dict[int, sa.Row]:
     m = s.messages.c
     rows = conn.execute(
         sa.select(m.id, m.text, m.role, m.created_at, m.conversation_id).where(
-            m.id.in_(ids), m.role.in_(("user", "assistant"))
+            m.id.in_(ids), m.role.in_(RECALLED_ROLES)
         )
     ).all()
     return {r.id: r for r in rows}

@@ -21,6 +21,11 @@ from hearth.store import schema as s
 from hearth.store.tokens import index_columns, match_any
 from hearth.store.writer import safe_text
 
+RECALLED_ROLES = ("user", "assistant")
+"""The messages retrieval may bring back: what the person and the companion said, not tool output
+or system text (an export's "ChatGPTAgentToolException … try again later" outranked real
+memories for any question with "again" in it)."""
+
 MEM = s.memories.c
 
 
@@ -242,11 +247,9 @@ def lexical_memories(
 def lexical_messages(
     store: Store, query: str, limit: int = 50, conversation_ids: list[int] | None = None
 ) -> list[tuple[int, float]]:
-    """(message id, bm25) best first over what the person and the companion said, never hidden
-    (planned as in `lexical_memories`). Tool output and system text are left out: an export's
-    "ChatGPTAgentToolException … try again later" otherwise outranked real memories for any
-    question with "again" in it."""
-    extra = " AND m.role IN ('user', 'assistant')"
+    """(message id, bm25) best first over `RECALLED_ROLES` messages, never hidden (planned as in
+    `lexical_memories`)."""
+    extra = f" AND m.role IN ({', '.join(repr(r) for r in RECALLED_ROLES)})"
     if conversation_ids is not None:
         extra += f" AND m.conversation_id IN ({','.join(str(int(c)) for c in conversation_ids) or 'NULL'})"
     found: list[tuple[int, float]] = []
