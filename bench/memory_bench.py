@@ -19,7 +19,9 @@ Baselines in the same run, over the same store and the same token estimate:
   bm25        hearth's `lexical_messages` alone (FTS5 bm25 over the same CJK-aware tokens, any
               query word may match), turns packed greedily into the budget;
   last/first  the last (what a plain context window keeps) / first turns that fit the budget;
-  hybrid-msgs `retrieve(..., sources=("message",))`: the hybrid without memories.
+  hybrid-msgs `retrieve(..., sources=("message",))`: the hybrid without memories;
+  no-context  `retrieve(..., context=False)`: the hybrid without context lending (each message
+              still embedded after the turn before it).
 Image turns carry their BLIP caption as "[shared a photo: …]", as LoCoMo's own evaluation does.
 `--experiment NAME` monkeypatches a proposed retrieval change for a labelled run; it never writes RESULTS.md.
 Data: LoCoMo (Maharana et al., ACL 2024), CC BY-NC 4.0, read from --data, never copied here.
@@ -53,7 +55,7 @@ DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "locomo" / "locomo7.json
 BUDGET = 2000
 KS = (5, 10)
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
-ARMS = ("hybrid", "bm25", "last", "first", "hybrid-msgs")
+ARMS = ("hybrid", "bm25", "last", "first", "hybrid-msgs", "no-context")
 DIA_ID = re.compile(r"D\d+:\d+")
 
 
@@ -298,6 +300,8 @@ def run(args: argparse.Namespace) -> dict:
                 results["first"] = window(turns)
                 results["hybrid-msgs"] = retrieve(store, question, budget_tokens=BUDGET, embedder=embedder, now=now,
                                                   sources=("message",))  # fmt: skip
+                results["no-context"] = retrieve(store, question, budget_tokens=BUDGET, embedder=embedder, now=now,
+                                                 context=False)  # fmt: skip
                 rows.append({"category": q.get("category"), "conversation": n,
                              **{arm: recall(hits, ev) for arm, hits in results.items()}})  # fmt: skip
                 if args.dump:
@@ -367,7 +371,9 @@ def write_results(fig: dict) -> None:
         f"{c['memories']:,} memories ({c['sources_per_memory']} source turns each on average).",
         "Recall = share of a question's evidence turns covered by the retrieved items (a turn, or a memory "
         "citing it), averaged over questions; @budget = every item that fits the budget.",
-        "Hybrid = `retrieve()` unmodified; BM25 = `lexical_messages()` alone (FTS5 bm25 over the same "
+        "Hybrid = `retrieve()` unmodified (lexical + vector lists fused by RRF; each message embedded after the "
+        "turn it answers; each message lends half a vote at its rank to the turns before and after it); "
+        "BM25 = `lexical_messages()` alone (FTS5 bm25 over the same "
         "tokens, any query word may match), packed into the same budget; last/first = the last/first turns "
         "of the history that fit the budget.",
         "",
@@ -386,7 +392,9 @@ def write_results(fig: dict) -> None:
     lines += [
         "",
         'Ablations (overall): hybrid over turns only (`sources=("message",)`) '
-        f"{o['hybrid-msgs']['r@5']:.3f} / {o['hybrid-msgs']['r@10']:.3f} / {o['hybrid-msgs']['r@budget']:.3f} "
+        f"{o['hybrid-msgs']['r@5']:.3f} / {o['hybrid-msgs']['r@10']:.3f} / {o['hybrid-msgs']['r@budget']:.3f}; "
+        "without context lending (`context=False`) "
+        f"{o['no-context']['r@5']:.3f} / {o['no-context']['r@10']:.3f} / {o['no-context']['r@budget']:.3f} "
         "(@5 / @10 / @budget). Items within the budget: hybrid "
         f"{o['hybrid']['items']:.0f} ({o['hybrid']['tokens']:.0f} tokens), BM25 {o['bm25']['items']:.0f} "
         f"({o['bm25']['tokens']:.0f} tokens).",
@@ -405,39 +413,8 @@ def write_results(fig: dict) -> None:
 # ---------------------------------------------------------------- experiments (never the headline)
 
 
-def _author_index() -> None:
-    """Each turn's text starts with its speaker ("Caroline: …"): what indexing `author_name` with
-    the message (FTS body and embedding passage) would give. Costs ~2 tokens a turn."""
-    plain = globals()["turn_text"]
-    globals()["turn_text"] = lambda t: f"{t['speaker']}: {plain(t)}"
-
-
-def _reply_context() -> None:
-    """Each message hit is followed by the next message of its conversation (the reply), then packed."""
-    plain = globals()["retrieve"]
-
-    def retrieve_with_replies(store, query, *, budget_tokens=BUDGET, limit=None, **kw):
-        hits = plain(store, query, budget_tokens=10**9, **kw)
-        m = s.messages.c
-        ids = [h.id for h in hits if h.kind == "message"]
-        with store.engine.connect() as conn:
-            replies = {r.parent_id: r for r in conn.execute(sa.select(m.id, m.parent_id, m.text).where(
-                m.parent_id.in_(ids), m.visible.is_(True)))}  # fmt: skip
-        out, seen = [], set()
-        for h in hits:
-            r = replies.get(h.id) if h.kind == "message" else None
-            for x in [h] + ([Hit("message", r.id, r.text, h.score, estimate_tokens(r.text), why={"reply_to": h.id})]
-                            if r else []):  # fmt: skip
-                if x.kind == "memory" or x.id not in seen:
-                    seen.add(x.id if x.kind == "message" else -1)
-                    out.append(x)
-        return pack(out, budget_tokens, limit)
-
-    globals()["retrieve"] = retrieve_with_replies
-
-
 def _retrieve_kw(**fixed):
-    """Patch: the bench's `retrieve` calls with extra keyword arguments (k, replies, …)."""
+    """Patch: the bench's `retrieve` calls with extra keyword arguments (k, context, …)."""
 
     def patch() -> None:
         plain = globals()["retrieve"]
@@ -459,99 +436,36 @@ def _rrf(k: int | None = None, **weights: float):
     return patch
 
 
-def _contextual_passages(sep: str = "\n") -> None:
-    """Each message's vector is the embedding of "previous turn + this turn" (its parent's passage,
-    then its own); the FTS row and the text returned stay the turn alone."""
+def _plain_passages() -> None:
+    """Each message's vector embeds the turn alone, without the turn before it (hearth before 0009)."""
     import hearth.store.vectors as V
 
-    plain = V.missing
-
-    def missing(store, owner_kind, model, limit=256):
-        todo = plain(store, owner_kind, model, limit)
-        if owner_kind != "message" or not todo:
-            return todo
-        m = s.messages.c
-        p = s.messages.alias("p")
-        with store.engine.connect() as conn:
-            prev = {r[0]: (f"{r[2]}: {r[1]}" if r[2] else r[1]) for r in conn.execute(
-                sa.select(m.id, p.c.text, p.c.author_name).join(p, p.c.id == m.parent_id)
-                .where(m.id.in_([i for i, _ in todo]), p.c.text != ""))}  # fmt: skip
-        return [(i, f"{prev[i]}{sep}{t}" if i in prev else t) for i, t in todo]
-
-    V.missing = missing
+    V.CONTEXT = "+plain"
+    V._passage = lambda text, author, before, before_author: f"{author}: {text}" if author else text
 
 
-def _neighbour_rrf(w_reply: float = 1.0, w_prev: float = 0.0, expand: bool = False, lenders: int | None = None):
-    """Patch: context as a third fused signal. After lexical + vector fusion, the message at fused
-    rank r lends w/(RRF_K + r) to its reply (w_reply) and to the turn before it (w_prev); a turn
-    that is both a hit and a neighbour adds both. Replaces the "hit then its reply" expansion
-    unless `expand`."""
+def _share(w: float):
+    """Patch: what a message lends its neighbours (`CONTEXT_SHARE`)."""
 
     def patch() -> None:
         import hearth.memory.retrieve as R
 
-        plain_fuse, plain_retrieve, state = R._fuse, R.retrieve, {}
-
-        def fuse(lists):
-            fused = plain_fuse(lists)
-            store = state["store"]
-            order = sorted(fused.items(), key=lambda kv: -kv[1]["score"])
-            msgs = [(item, rank) for rank, ((kind, item), _) in enumerate(order[:lenders], 1) if kind == "message"]
-            if not msgs:
-                return fused
-            m = s.messages.c
-            ids = [i for i, _ in msgs]
-            with store.engine.connect() as conn:
-                child = {r.parent_id: r.id for r in conn.execute(sa.select(m.id, m.parent_id).where(
-                    m.parent_id.in_(ids), m.visible.is_(True), m.hidden.is_(False), m.text != "")
-                    .order_by(m.sibling_index.desc()))}  # fmt: skip
-                parent = {r.id: r.parent_id for r in conn.execute(sa.select(m.id, m.parent_id).where(m.id.in_(ids)))}
-                ok = set(conn.execute(sa.select(m.id).where(
-                    m.id.in_(list(parent.values())), m.hidden.is_(False), m.text != "")).scalars())  # fmt: skip
-            for item, rank in msgs:
-                for w, nb, name in ((w_reply, child.get(item), "after"), (w_prev, parent.get(item), "before")):
-                    if w and nb is not None and (name == "after" or nb in ok):
-                        e = fused.setdefault(("message", nb), {"score": 0.0})
-                        gain = w / (R.RRF_K + rank)
-                        e["score"] += gain
-                        e.setdefault("context", []).append({"of": item, "side": name, "gain": round(gain, 5)})
-            return fused
-
-        def retrieve(store, query, **kw):
-            state["store"] = store
-            return plain_retrieve(store, query, **{**kw, "replies": kw.get("replies", True) and expand})
-
-        R._fuse = fuse
-        globals()["retrieve"] = retrieve
+        R.CONTEXT_SHARE = w
 
     return patch
 
 
-EXPERIMENTS = {"author-index": [_author_index], "reply-context": [_reply_context],
-               "author-index+reply-context": [_author_index, _reply_context],
-               "no-replies": [_retrieve_kw(replies=False)],
+EXPERIMENTS = {"no-context": [_retrieve_kw(context=False)],
+               "plain-passages": [_plain_passages],
+               "plain-passages+no-context": [_plain_passages, _retrieve_kw(context=False)],
+               "share0.25": [_share(0.25)],
+               "share1": [_share(1.0)],
                "k100": [_retrieve_kw(k=100)],
                "k25": [_retrieve_kw(k=25)],
                "rrf-k20": [_rrf(20)],
                "rrf-k120": [_rrf(120)],
                "lexical-only": [_rrf(vector=0.0)],
                "vector-only": [_rrf(lexical=0.0)],
-               "vec1.5": [_rrf(vector=1.5)],
-               "lex1.5": [_rrf(lexical=1.5)],
-               "ctx-embed": [_contextual_passages],
-               "nb-reply1": [_neighbour_rrf(1.0)],
-               "nb-reply0.5": [_neighbour_rrf(0.5)],
-               "nb-reply1-prev0.5": [_neighbour_rrf(1.0, 0.5)],
-               "nb-reply0.5+expand": [_neighbour_rrf(0.5, expand=True)],
-               "nb-reply1-prev1": [_neighbour_rrf(1.0, 1.0)],
-               "nb-reply0.5-prev0.5": [_neighbour_rrf(0.5, 0.5)],
-               "nb-reply0.5-prev0.5-top10": [_neighbour_rrf(0.5, 0.5, lenders=10)],
-               "nb-reply0.5-prev0.5-top20": [_neighbour_rrf(0.5, 0.5, lenders=20)],
-               "ctx-embed+no-replies": [_contextual_passages, _retrieve_kw(replies=False)],
-               "ctx-embed+nb-reply1-prev0.5": [_contextual_passages, _neighbour_rrf(1.0, 0.5)],
-               "ctx-embed+nb-reply0.5-prev0.5": [_contextual_passages, _neighbour_rrf(0.5, 0.5)],
-               "ctx-embed+nb-reply1-prev1": [_contextual_passages, _neighbour_rrf(1.0, 1.0)],
-               "ctx-embed+nb-reply1": [_contextual_passages, _neighbour_rrf(1.0)],
                }  # fmt: skip
 
 

@@ -33,7 +33,7 @@ def test_memory_bench_runs_on_one_conversation():
     overall = fig["recall"]["overall"]
     assert overall["questions"] == counts["evaluated"]
     for group in fig["recall"].values():
-        for arm in ("hybrid", "bm25", "last", "first", "hybrid-msgs"):
+        for arm in ("hybrid", "bm25", "last", "first", "hybrid-msgs", "no-context"):
             for key in ("r@5", "r@10", "r@budget"):
                 assert 0.0 <= group[arm][key] <= 1.0, (arm, key, group[arm][key])
             assert group[arm]["r@5"] <= group[arm]["r@10"] <= group[arm]["r@budget"] + 1e-9

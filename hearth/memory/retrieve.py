@@ -2,8 +2,10 @@
 
 Each candidate list ranks on its own — lexical (FTS5 bm25 over CJK bigrams and words) and
 semantic (cosine over embeddings) — and reciprocal rank fusion merges them, so neither scale has
-to be calibrated against the other. Importance, pinning and recency then nudge the fused score.
-The best items that fit the budget are returned; `why` says what each one earned.
+to be calibrated against the other. Context is a third signal: each message lends part of what it
+earned to the turn before it and to the reply after it, because the answer to a question about a
+past moment is often next to the turn that matches it. Importance, pinning and recency then nudge
+the fused score. The best items that fit the budget are returned; `why` says what each one earned.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ WEIGHTS = {"lexical": 1.0, "vector": 1.0, "importance": 0.002, "pinned": 0.001, 
 """Priors stay small beside the fused ranks (1/61 vs 1/62 differ by 0.0003): they break near-ties,
 they never outvote relevance. Pinned memories are always included by prompt assembly, not here."""
 RECENCY_DAYS = 90.0
+CONTEXT_SHARE = 0.5
+"""What a message lends each neighbour, as a share of a vote at its own fused rank: a neighbour is
+worth half a match. On LoCoMo (bench/RESULTS.md) a full vote let the best hit's reply tie with
+other first-rank hits, and the fixed "hit, then its reply" it replaced spent half the budget on the
+replies of weak hits."""
 
 
 @dataclass
@@ -94,13 +101,12 @@ def retrieve(
     sources: tuple[str, ...] = ("memory", "message"),
     now: float | None = None,
     limit: int | None = None,
-    replies: bool = True,
+    context: bool = True,
 ) -> list[Hit]:
     """The best memories and messages for `query` that fit `budget_tokens`, best first.
 
-    Each message hit brings the reply that followed it (`replies`), because the answer to a
-    question about a past moment is often in the next turn. Without an embedder (or before
-    vectors exist) retrieval is lexical only and still useful.
+    With `context`, the turns next to matching messages compete too (see `_lend_context`).
+    Without an embedder (or before vectors exist) retrieval is lexical only and still useful.
     """
     now = now or time.time()
     qvec = embedder.query(query) if embedder is not None else None
@@ -128,6 +134,8 @@ def retrieve(
         if semantic:
             lists["vector"] = _merged(*semantic)
         fused = _fuse(lists)
+        if context:
+            _lend_context(conn, fused)
         memories = _load_memories(conn, [i for kind, i in fused if kind == "memory"])
         messages = _load_messages(conn, [i for kind, i in fused if kind == "message"])
         hits: list[Hit] = []
@@ -149,8 +157,6 @@ def retrieve(
                 h.why["recency"] = round(recency, 3)
             h.why["score"] = round(h.score, 5)
         hits.sort(key=lambda h: -h.score)
-        if replies:
-            hits = _with_replies(conn, hits)
     return pack(hits, budget_tokens, limit)
 
 
@@ -167,48 +173,67 @@ def _provenance(conn: sa.Connection, hits: list[Hit]) -> None:
             h.source_message_ids = sorted(prov.get(h.id, []))
 
 
-def _with_replies(conn: sa.Connection, hits: list[Hit]) -> list[Hit]:
-    """Each message hit followed by the visible message that answered it (once)."""
+def _lend_context(conn: sa.Connection, fused: dict[Key, dict[str, Any]]) -> None:
+    """Each message at fused rank r gives CONTEXT_SHARE / (RRF_K + r) to the turn it answers and to
+    the visible reply it got, as one more ranked list would. A turn beside several hits, or both a
+    hit and a neighbour, adds it all up; the neighbours of a weak hit stay below the strong ones."""
+    order = sorted(fused, key=lambda item: -fused[item]["score"])
+    lenders = {item: rank for rank, (kind, item) in enumerate(order, 1) if kind == "message"}
+    if not lenders:
+        return
     m = s.messages.c
-    asked = [h.id for h in hits if h.kind == "message"]
-    if not asked:
-        return hits
+    speaks = sa.and_(m.hidden.is_(False), m.text != "", m.role.in_(RECALLED_ROLES))
+    ids = list(lenders)
     replies = {
-        r.parent_id: r
-        for r in conn.execute(
-            sa.select(m.id, m.parent_id, m.text, m.role, m.created_at, m.conversation_id)
-            .where(m.parent_id.in_(asked), m.visible.is_(True), m.hidden.is_(False), m.text != "")
+        parent: child
+        for child, parent in conn.execute(
+            sa.select(m.id, m.parent_id)
+            .where(m.parent_id.in_(ids), m.visible.is_(True), speaks)
             .order_by(m.sibling_index.desc())
         )
     }
-    seen = {("message", h.id) for h in hits if h.kind == "message"}
-    out: list[Hit] = []
-    for h in hits:
-        out.append(h)
-        r = replies.get(h.id) if h.kind == "message" else None
-        if r is not None and ("message", r.id) not in seen:
-            seen.add(("message", r.id))
-            out.append(Hit("message", r.id, r.text, h.score, estimate_tokens(r.text), r.created_at,
-                           r.conversation_id, r.role, why={"reply_to": h.id, "score": h.why.get("score")}))  # fmt: skip
-    return out
+    before = dict(conn.execute(sa.select(m.id, m.parent_id).where(m.id.in_(ids), m.parent_id.is_not(None))).all())
+    speaking = set(conn.execute(sa.select(m.id).where(m.id.in_(list(before.values())), speaks)).scalars())
+    for item, rank in lenders.items():
+        gain = CONTEXT_SHARE / (RRF_K + rank)
+        for side, nb in (("reply", replies.get(item)), ("before", before.get(item))):
+            if nb is None or (side == "before" and nb not in speaking):
+                continue
+            entry = fused.setdefault(("message", nb), {"score": 0.0})
+            entry["score"] += gain
+            entry.setdefault("context", []).append({"of": item, "side": side, "gain": round(gain, 5)})
 
 
 def pack(hits: list[Hit], budget_tokens: int, limit: int | None = None) -> list[Hit]:
-    """Greedy by score: take each hit that still fits; a message a memory already cites is skipped."""
-    chosen: list[Hit] = []
-    used = 0
+    """Greedy by score: take each hit that still fits. A memory stands for the messages it cites
+    (the person may have corrected it since), so a cited message is never packed beside it: one
+    packed earlier makes way for the memory, which takes its place and frees its tokens."""
+    chosen: list[Hit | None] = []
+    where: dict[int, int] = {}
+    used = count = 0
     covered: set[int] = set()
     for h in hits:
-        if limit is not None and len(chosen) >= limit:
+        if limit is not None and count >= limit:
             break
         if h.kind == "message" and h.id in covered:
             continue
-        if used + h.tokens > budget_tokens:
+        cited = sorted(where[i] for i in h.source_message_ids if i in where)
+        freed = sum(chosen[at].tokens for at in cited)
+        if used - freed + h.tokens > budget_tokens:
             continue
-        chosen.append(h)
-        used += h.tokens
+        for at in cited:
+            del where[chosen[at].id]
+            chosen[at] = None
+        if cited:
+            chosen[cited[0]] = h
+        else:
+            chosen.append(h)
+            if h.kind == "message":
+                where[h.id] = len(chosen) - 1
+        used += h.tokens - freed
+        count += 1 - len(cited)
         covered.update(h.source_message_ids)
-    return chosen
+    return [h for h in chosen if h is not None]
 
 
 def embed_pending(store: Store, embedder: Embedder, kinds: tuple[str, ...] = ("memory", "message"),

@@ -19,7 +19,7 @@ from hearth.errors import NotFound
 from hearth.store import Store, lexical
 from hearth.store import schema as s
 from hearth.store.tokens import message_columns
-from hearth.store.writer import safe_text
+from hearth.store.writer import forget_message_vectors, safe_text
 
 M, C = s.messages.c, s.conversations.c
 FORMAT = "hearth"
@@ -237,6 +237,7 @@ def update_message(store: Store, message_id: int, **values: Any) -> None:
         if text is not None:
             author = conn.execute(sa.select(M.author_name).where(M.id == message_id)).scalar()
             lexical.remove(conn, lexical.MESSAGES, [message_id])
+            forget_message_vectors(conn, [message_id])
             if text:
                 lexical.add(conn, lexical.MESSAGES, [(message_id, *message_columns(safe_text(text) or "", author))])
 

@@ -21,10 +21,7 @@ from hearth.store import schema as s
 from hearth.store.tokens import index_columns, match_any
 from hearth.store.writer import safe_text
 
-RECALLED_ROLES = ("user", "assistant")
-"""The messages retrieval may bring back: what the person and the companion said, not tool output
-or system text (an export's "ChatGPTAgentToolException … try again later" outranked real
-memories for any question with "again" in it)."""
+RECALLED_ROLES = s.RECALLED_ROLES
 
 MEM = s.memories.c
 

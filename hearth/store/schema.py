@@ -65,6 +65,11 @@ conversations = sa.Table(
     sa.UniqueConstraint("source_format", "source_id", name="uq_conversations_source"),
 )
 
+RECALLED_ROLES = ("user", "assistant")
+"""The messages retrieval may bring back: what the person and the companion said, not tool output
+or system text (an export's "ChatGPTAgentToolException … try again later" outranked real
+memories for any question with "again" in it)."""
+
 messages = sa.Table(
     "messages",
     metadata,

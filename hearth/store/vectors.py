@@ -19,45 +19,70 @@ from hearth.store import schema as s
 
 E = s.embeddings.c
 
+CONTEXT = "+ctx1"
+"""A message's vector embeds the turn before it too (see `missing`), so its model key says so:
+vectors of the plain turn, from an older hearth, are never mixed with these (migration 0009)."""
+PARENT_CHARS = 512
+"""How much of the turn before (its end) a message's passage carries: enough to say what the turn
+answers, little enough that the turn itself stays inside the embedder's window."""
 
-def missing(store: Store, owner_kind: str, model: str, limit: int = 256) -> list[tuple[int, str]]:
-    """(id, passage) of memories or visible messages that have no vector from `model` yet. A
-    message's passage starts with who said it ("Caroline: …"), as its search row does."""
+
+def key(owner_kind: str, model: str) -> str:
+    """The model key a vector of this kind is stored under."""
+    return model + CONTEXT if owner_kind == "message" else model
+
+
+def _pending(owner_kind: str, model: str, columns: list) -> sa.Select:
     table = s.memories if owner_kind == "memory" else s.messages
     t = table.c
-    who = t.author_name if owner_kind == "message" else sa.null()
+    model = key(owner_kind, model)
+    q = sa.select(*columns).where(
+        ~sa.exists().where(E.owner_kind == owner_kind, E.owner_id == t.id, E.model == model), t.text != ""
+    )
+    if owner_kind == "memory":
+        return q.where(t.superseded_by.is_(None))
+    return q.where(t.hidden.is_(False), t.role.in_(s.RECALLED_ROLES))
+
+
+def missing(store: Store, owner_kind: str, model: str, limit: int = 256) -> list[tuple[int, str]]:
+    """(id, passage) of memories or visible messages that have no vector from `model` yet.
+
+    A message's passage is "who: text", after the end of the turn it answers on the line before:
+    a short turn ("They're tough kids") means what it means because of that turn, and a question
+    about the moment should find it. The search row and the text recalled stay the turn alone."""
+    t = (s.memories if owner_kind == "memory" else s.messages).c
+    if owner_kind == "memory":
+        q = _pending(owner_kind, model, [t.id, t.text]).order_by(t.id).limit(limit)
+        with store.engine.connect() as conn:
+            return [(r[0], r[1]) for r in conn.execute(q)]
+    p = s.messages.alias("context")
+    parent_ok = sa.and_(p.c.hidden.is_(False), p.c.role.in_(s.RECALLED_ROLES), p.c.text != "")
     q = (
-        sa.select(t.id, t.text, who)
-        .where(~sa.exists().where(E.owner_kind == owner_kind, E.owner_id == t.id, E.model == model), t.text != "")
+        _pending(owner_kind, model, [t.id, t.text, t.author_name, p.c.text, p.c.author_name])
+        .outerjoin(p, sa.and_(p.c.id == t.parent_id, parent_ok))
         .order_by(t.id)
         .limit(limit)
     )
-    q = (
-        q.where(t.superseded_by.is_(None))
-        if owner_kind == "memory"
-        else q.where(t.hidden.is_(False), t.role.in_(("user", "assistant")))
-    )
     with store.engine.connect() as conn:
-        return [(r[0], f"{r[2]}: {r[1]}" if r[2] else r[1]) for r in conn.execute(q)]
+        return [(r[0], _passage(r[1], r[2], r[3], r[4])) for r in conn.execute(q)]
+
+
+def _passage(text: str, author: str | None, before: str | None, before_author: str | None) -> str:
+    own = f"{author}: {text}" if author else text
+    if not before:
+        return own
+    before = before[-PARENT_CHARS:]
+    return f"{before_author}: {before}\n{own}" if before_author else f"{before}\n{own}"
 
 
 def count_missing(store: Store, owner_kind: str, model: str) -> int:
-    table = s.memories if owner_kind == "memory" else s.messages
-    t = table.c
-    q = sa.select(sa.func.count()).where(
-        ~sa.exists().where(E.owner_kind == owner_kind, E.owner_id == t.id, E.model == model), t.text != ""
-    )
-    q = (
-        q.where(t.superseded_by.is_(None))
-        if owner_kind == "memory"
-        else q.where(t.hidden.is_(False), t.role.in_(("user", "assistant")))
-    )
     with store.engine.connect() as conn:
-        return conn.execute(q).scalar_one()
+        return conn.execute(_pending(owner_kind, model, [sa.func.count()])).scalar_one()
 
 
 def put(store: Store, owner_kind: str, model: str, ids: Sequence[int], vectors: np.ndarray) -> None:
     vectors = np.asarray(vectors, dtype=np.float32)
+    model = key(owner_kind, model)
     now = time.time()
     rows = [
         {"owner_kind": owner_kind, "owner_id": int(i), "model": model, "dim": vectors.shape[1],
@@ -94,6 +119,7 @@ def nearest(
 
     Exact while the vectors are few (or `within` is small); above that, approximate through the
     index, whose candidates are re-scored from this table (see ann.py)."""
+    model = key(owner_kind, model)
     if store.engine.dialect.name == "sqlite":
         if within is not None and not isinstance(within, list | tuple | set | frozenset):
             within = list(within)

@@ -187,6 +187,18 @@ def _message_row(m: Message, mid: int, conversation_id: int, parent_id: int | No
     return dict(zip(MESSAGE_COLUMNS, values, strict=True))
 
 
+def forget_message_vectors(conn: sa.Connection, ids: list[int]) -> None:
+    """Drop the vectors of these messages and of the replies to them, whose passages quote them:
+    called whenever a message's text changes, so the next `embed_pending` embeds what it says now."""
+    if not ids:
+        return
+    m, e = s.messages.c, s.embeddings.c
+    replies = sa.select(m.id).where(m.parent_id.in_(ids)).scalar_subquery()
+    conn.execute(
+        sa.delete(s.embeddings).where(e.owner_kind == "message", sa.or_(e.owner_id.in_(ids), e.owner_id.in_(replies)))
+    )
+
+
 class BatchWriter:
     """Writes one batch of items inside one transaction on `conn`."""
 
@@ -366,6 +378,7 @@ class BatchWriter:
                 row = _message_row(m, mid, cid, parent, raw, c.source_format)
                 values.update({k: v for k, v in row.items() if k not in ("id", "conversation_id", "source_id")})
                 lexical.remove(conn, lexical.MESSAGES, [mid])
+                forget_message_vectors(conn, [mid])
                 if m.text:
                     columns = message_columns(safe_text(m.text) or "", safe_text(m.author_name))
                     lexical.add(conn, lexical.MESSAGES, [(mid, *columns)])
