@@ -159,7 +159,8 @@ def letter(
     as_json: Annotated[bool, typer.Option("--json", help="Print the letter and its items as JSON.")] = False,
 ) -> None:
     """Write the memory letter: the companion's persona and your most important memories, within a token
-    budget, ready to paste into ChatGPT, Claude or any other chat. Works offline, no model needed."""
+    budget, ready to paste into ChatGPT, Claude or any other chat; room the memories leave is filled with
+    the most telling moments of your history. Works offline, no model needed."""
     from hearth.cli.persona import companion as resolve
     from hearth.memory.letter import build_letter
 
@@ -180,4 +181,5 @@ def letter(
     memories = sum(1 for i in result.items if i.memory_id is not None)
     err.print(f"{result.tokens:,} of {result.budget:,} tokens · {memories} memories"
               + (f" ({result.left_out} more did not fit)" if result.left_out else "")
+              + (f" · {result.moments} moments from the history" if result.moments else "")
               + (f" · written to {out_file}" if out_file else ""))  # fmt: skip

@@ -17,7 +17,9 @@ What goes in, in order of priority:
    conversation's start), else its event date, else when hearth stored it;
    use = log(1 + used_count) / log(1 + the largest used_count), 0 when nothing was used yet.
    Superseded and disabled memories, lorebook entries, duplicates (same text) and filler
-   (importance < 0.15, unless pinned) never go in.
+   (importance < 0.15, unless pinned) never go in;
+3. moments: when the memories leave room, the turns of the history that say the most (see
+   `hearth.memory.moments`), dated and in time order, fill it; never one a letter memory cites.
 Memories are grouped under "how to respond" (the person's instructions and preferences about the
 companion's replies), "boundaries" and "about me"; the framing depends on the target:
 `chatgpt` writes the two custom-instructions boxes, `claude` a project-knowledge document with XML
@@ -59,6 +61,7 @@ _L = {
         "claude_intro": "Project knowledge for my conversations with {name}: who {name} is and what {name} "
         "remembers about me. Treat it as {name}'s own memory; don't quote it back to me.",
         "generic_intro": "This letter carries you from one model to the next. Read it, then talk to me as yourself.",
+        "moments": "Moments from our conversations", "user_said": "I said", "assistant_said": "you said",
     },
     "zh": {
         "title": "记忆信：{name}", "you_are": "你是{name}。", "nick": "（{nick}）", "who": "你是谁",
@@ -69,6 +72,7 @@ _L = {
         "claude_intro": "这是我和{name}对话的项目知识：{name}是谁，以及{name}记得的关于我的事。"
         "把它当作{name}自己的记忆，不要照着念给我听。",
         "generic_intro": "这封信带你从一个模型走到下一个模型。读完它，然后像你自己一样和我说话。",
+        "moments": "我们聊过的一些时刻", "user_said": "我说", "assistant_said": "你说",
     },
 }  # fmt: skip
 
@@ -78,12 +82,15 @@ class LetterItem:
     """One line of the letter: a persona field or a memory, with what it cost."""
 
     section: str
-    """`persona:<field>`, `respond`, `boundaries` or `about`."""
+    """`persona:<field>`, `respond`, `boundaries`, `about` or `moments`."""
     text: str
     tokens: int
     memory_id: int | None = None
     score: float | None = None
     pinned: bool = False
+    message_id: int | None = None
+    """The turn a `moments` line quotes."""
+    at: float | None = None
 
 
 @dataclass
@@ -98,6 +105,8 @@ class Letter:
     companion: str = ""
     left_out: int = 0
     """Current memories that did not fit the budget."""
+    moments: int = 0
+    """Lines quoting the history that filled the room the memories left."""
 
 
 @dataclass
@@ -230,6 +239,7 @@ def _render(items: list[LetterItem], persona, lang: str, target: str, intro: boo
     t = _L[lang]
     by = {i.section: i.text for i in items if i.section.startswith("persona:")}
     mems = {sec: [i.text for i in items if i.section == sec] for sec in ("respond", "boundaries", "about")}
+    moments = "\n".join(i.text for i in items if i.section == "moments")
     bounds = [b for b in [by.get("persona:boundaries", ""), *mems["boundaries"]] if b]
     name = persona.name
 
@@ -249,7 +259,8 @@ def _render(items: list[LetterItem], persona, lang: str, target: str, intro: boo
     respond = "\n".join(mems["respond"])
     about = "\n".join(mems["about"])
     if target == "chatgpt":
-        lines = [t["gpt_about"], "", about, "", t["gpt_respond"], "", t["gpt_be"].format(name=name), persona_text, ""]
+        lines = [t["gpt_about"], "", about, ""] + block(t["moments"], moments)
+        lines += [t["gpt_respond"], "", t["gpt_be"].format(name=name), persona_text, ""]
         lines += block(t["voice"], by.get("persona:voice", "")) + block(
             t["relationship"], by.get("persona:relationship", "")
         )
@@ -261,13 +272,14 @@ def _render(items: list[LetterItem], persona, lang: str, target: str, intro: boo
             "", by.get("persona:relationship", ""), "relationship"
         )
         lines += block("", "\n".join(bounds), "boundaries") + block("", respond, "how_to_respond")
-        lines += ["</companion>", ""] + block("", about, "memories_about_me")
+        lines += ["</companion>", ""] + block("", about, "memories_about_me") + block("", moments, "moments")
     else:
         lines = [f"# {t['title'].format(name=name)}", "", t["generic_intro"] if intro else "", "", persona_text, ""]
         lines += block(t["voice"], by.get("persona:voice", "")) + block(
             t["relationship"], by.get("persona:relationship", "")
         )
         lines += block(t["boundaries"], "\n".join(bounds)) + block(t["respond"], respond) + block(t["about"], about)
+        lines += block(t["moments"], moments)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
@@ -306,12 +318,16 @@ def build_letter(
             continue
         items.append(LetterItem(_section(c), line, cost, c.id, c.score, c.pinned))
         used += cost
+    used = _fill_with_moments(store, companion_id, items, used, tokens, lang)
     intro = True
     text = _render(items, persona, lang, target)
     while estimate_tokens(text) > tokens:  # rounding, or a tiny budget the frame alone overflows
+        moments = [i for i in items if i.section == "moments"]
         memories = [i for i in items if i.memory_id is not None]
-        extras = [i for i in items if i.memory_id is None and i.section != "persona:name"]
-        if memories:
+        extras = [i for i in items if i.memory_id is None and i.section not in ("persona:name", "moments")]
+        if moments:
+            items.remove(min(moments, key=lambda i: (i.score or 0, -(i.message_id or 0))))
+        elif memories:
             items.remove(max(memories, key=lambda i: (not i.pinned, -(i.score or 0), i.memory_id)))
             left_out += 1
         elif extras:
@@ -321,4 +337,48 @@ def build_letter(
         else:
             break
         text = _render(items, persona, lang, target, intro)
-    return Letter(text, estimate_tokens(text), items, tokens, lang, target, persona.name, left_out)
+    moments = sum(i.section == "moments" for i in items)
+    return Letter(text, estimate_tokens(text), items, tokens, lang, target, persona.name, left_out, moments)
+
+
+MOMENTS_HEADING = 12
+"""What the moments' heading (or tag pair) may cost."""
+MIN_MOMENT_ROOM = 40
+GIVE_UP_AFTER = 50
+"""Moments in a row that did not fit the room left, before the letter stops looking."""
+
+
+def _when(item: LetterItem) -> float:
+    return item.at if item.at is not None else float("inf")
+
+
+def _fill_with_moments(store: Store, companion_id: int, items: list[LetterItem], used: int, tokens: int,
+                       lang: str) -> int:  # fmt: skip
+    """Fill the room the memories left with the history's most telling turns; the new `used`."""
+    from hearth.memory import moments
+
+    if tokens - used < MIN_MOMENT_ROOM:
+        return used
+    ms = s.memory_sources.c
+    chosen = [i.memory_id for i in items if i.memory_id is not None]
+    with store.engine.connect() as conn:
+        cited = set(conn.execute(sa.select(ms.message_id).where(ms.memory_id.in_(chosen))).scalars())
+    t = _L[lang]
+    used += MOMENTS_HEADING
+    misses = 0
+    for mo in moments.rank(store, companion_id, exclude=cited):
+        day = _date(mo.at, lang).strip(" ()（）")
+        said = t["user_said"] if mo.role == "user" else t["assistant_said"]
+        line = (f"- {day}，{said}：{mo.text}" if day else f"- {said}：{mo.text}") if lang == "zh" else (
+            f"- {day}, {said}: {mo.text}" if day else f"- {said[0].upper()}{said[1:]}: {mo.text}")  # fmt: skip
+        cost = estimate_tokens(line) + 1
+        if used + cost > tokens:
+            misses += 1
+            if misses >= GIVE_UP_AFTER or tokens - used < MIN_MOMENT_ROOM // 2:
+                break
+            continue
+        items.append(LetterItem("moments", line, cost, score=mo.score, message_id=mo.message_id, at=mo.at))
+        used += cost
+    found = sorted((i for i in items if i.section == "moments"), key=_when)
+    items[:] = [i for i in items if i.section != "moments"] + found  # in time order
+    return used if found else used - MOMENTS_HEADING

@@ -44,4 +44,5 @@ async def letter(request: Request, tokens: str = "2000", lang: str | None = None
         "object": "hearth.letter", "companion": result.companion, "text": result.text, "tokens": result.tokens,
         "budget": result.budget, "lang": result.language, "target": result.target, "left_out": result.left_out,
         "memory_ids": [i.memory_id for i in result.items if i.memory_id is not None],
+        "moment_message_ids": [i.message_id for i in result.items if i.message_id is not None],
     }  # fmt: skip

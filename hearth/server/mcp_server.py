@@ -269,7 +269,7 @@ def build_mcp(store: Store, *, embedder: Callable[[], Any] | None = None) -> Hea
             letter = build_letter(server.store, cid, tokens, lang=lang, target=target)
         return {"text": letter.text, "tokens": letter.tokens, "budget": letter.budget, "lang": letter.language,
                 "memories": len([i for i in letter.items if i.memory_id is not None]),
-                "left_out": letter.left_out}  # fmt: skip
+                "left_out": letter.left_out, "moments": letter.moments}  # fmt: skip
 
     @server.resource("hearth://memories", name="memories", title="Everything hearth remembers",
                      mime_type="application/json")  # fmt: skip
