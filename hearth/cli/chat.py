@@ -197,10 +197,20 @@ def chat_cmd(
     new: Annotated[bool, typer.Option("--new", help="Start a new conversation instead of the latest one.")] = False,
     once: Annotated[Optional[str], typer.Option("--once", help="Send one message, print the reply, exit.")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Sampling seed, for repeatable replies.")] = None,
+    background_embed: Annotated[
+        bool,
+        typer.Option(
+            "--embed/--no-embed",
+            help="While you type, embed history and memories that lack vectors, "
+            "so replies recall by meaning as well as by words (one core, paused during replies).",
+        ),
+    ] = True,
 ) -> None:
     """Talk with your companion. Works offline on the embedded model; every reply shows which model answered."""
     from hearth.backends.registry import get_backend
     from hearth.companion.turn import Companion
+    from hearth.memory.background import Backfill
+    from hearth.memory.embed import default_embedder
     from hearth.persona.warmth import clamp
     from hearth.store import chat
 
@@ -210,7 +220,7 @@ def chat_cmd(
         cid = chat.conversation_companion(store, continue_)
     comp = Companion(
         store, cid, get_backend(backend), fallbacks=[get_backend(f) for f in fallback or []],
-        warmth=clamp(warmth) if warmth is not None else None,
+        warmth=clamp(warmth) if warmth is not None else None, embedder=default_embedder(),
     )  # fmt: skip
     conv = continue_ if continue_ is not None else None
     if conv is None and not new and once is None:
@@ -222,6 +232,16 @@ def chat_cmd(
         if comp.last is not None and comp.last.result is None:
             raise typer.Exit(1)
         return
+    comp.backfill = Backfill(store).start() if background_embed else None
+    try:
+        _talk(comp, conv, seed)
+    finally:
+        if comp.backfill is not None:
+            comp.backfill.stop()
+
+
+def _talk(comp, conv: int, seed: int | None) -> None:
+    """The interactive loop (or lines from a pipe) until /quit, Ctrl-D or Ctrl-C."""
     interactive = sys.stdin.isatty()
     persona = comp.persona
     if interactive:

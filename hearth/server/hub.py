@@ -12,6 +12,8 @@ from typing import Any
 
 from hearth.backends.base import ChatBackend
 from hearth.companion.turn import REPLY_TOKENS, Companion
+from hearth.memory.background import Backfill
+from hearth.memory.embed import default_embedder
 from hearth.server.auth import Principal
 from hearth.store import Store
 from hearth.store.loaders import companion_id, companions
@@ -28,8 +30,13 @@ class Hub:
         backend: str | None = None,
         fallbacks: list[str] | None = None,
         configured: Callable[[], list[tuple[str, str]]] | None = None,
+        embed_in_background: bool = False,
     ) -> None:
+        """With `embed_in_background`, a thread embeds what this store lacks vectors for (see
+        `hearth.memory.background`) and turns retrieve by meaning as well as by words."""
         self.store = store
+        self.embed_in_background = embed_in_background
+        self.backfill = Backfill(store).start() if embed_in_background else None
         self._make = make_backend
         self.default = backend
         self.fallbacks = fallbacks or []
@@ -58,16 +65,20 @@ class Hub:
                 hub = self._people.get(who.location)
             if hub is None:
                 hub = Hub(Store(who.location), self._make, backend=self.default, fallbacks=self.fallbacks,
-                          configured=self._configured)  # fmt: skip
+                          configured=self._configured, embed_in_background=self.embed_in_background)  # fmt: skip
                 hub._backends, hub._locks, hub._guard = self._backends, self._locks, self._guard
                 with self._guard:
                     self._people[who.location] = hub
         return hub
 
     def close(self) -> None:
-        """Close the stores opened for people (the main store belongs to whoever opened it)."""
+        """Stop background embedding and close the stores opened for people (the main store belongs
+        to whoever opened it)."""
         with self._guard:
             people, self._people = list(self._people.values()), {}
+        for hub in [self, *people]:
+            if hub.backfill is not None:
+                hub.backfill.stop()
         for hub in people:
             hub.store.close()
 
@@ -101,7 +112,8 @@ class Hub:
     def companion(self, cid: int, *, warmth: int | None = None, max_tokens: int | None = None) -> Companion:
         return Companion(
             self.store, cid, self.backend(), fallbacks=[self.backend(f) for f in self.fallbacks], warmth=warmth,
-            reply_tokens=int(max_tokens) if max_tokens else REPLY_TOKENS,
+            reply_tokens=int(max_tokens) if max_tokens else REPLY_TOKENS, backfill=self.backfill,
+            embedder=default_embedder() if self.embed_in_background else None,
         )  # fmt: skip
 
 

@@ -80,6 +80,13 @@ def count_missing(store: Store, owner_kind: str, model: str) -> int:
         return conn.execute(_pending(owner_kind, model, [sa.func.count()])).scalar_one()
 
 
+def has_any(store: Store, model: str, kinds: Iterable[str] = ("memory", "message")) -> bool:
+    """Whether any vector of these kinds exists from `model`: without one, a query need not be embedded."""
+    queries = [sa.select(E.owner_id).where(E.owner_kind == k, E.model == key(k, model)).limit(1) for k in kinds]
+    with store.engine.connect() as conn:
+        return any(conn.execute(q).first() for q in queries)
+
+
 def put(store: Store, owner_kind: str, model: str, ids: Sequence[int], vectors: np.ndarray) -> None:
     vectors = np.asarray(vectors, dtype=np.float32)
     model = key(owner_kind, model)
