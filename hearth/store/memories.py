@@ -21,8 +21,6 @@ from hearth.store import schema as s
 from hearth.store.tokens import index_columns, match_any
 from hearth.store.writer import safe_text
 
-RECALLED_ROLES = s.RECALLED_ROLES
-
 MEM = s.memories.c
 
 
@@ -246,7 +244,7 @@ def lexical_messages(
 ) -> list[tuple[int, float]]:
     """(message id, bm25) best first over `RECALLED_ROLES` messages, never hidden (planned as in
     `lexical_memories`)."""
-    extra = f" AND m.role IN ({', '.join(repr(r) for r in RECALLED_ROLES)})"
+    extra = f" AND m.role IN ({', '.join(repr(r) for r in s.RECALLED_ROLES)})"
     if conversation_ids is not None:
         extra += f" AND m.conversation_id IN ({','.join(str(int(c)) for c in conversation_ids) or 'NULL'})"
     found: list[tuple[int, float]] = []
