@@ -157,15 +157,27 @@ def letter(
     ] = None,
     out_file: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the letter to this file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the letter and its items as JSON.")] = False,
+    backend: Annotated[
+        Optional[str],
+        typer.Option("--backend", "-b", help="Have this model reword the letter; its version is kept only if it "
+                     "fits the budget and keeps every memory (else hearth's wording stays, and you are told why)."),
+    ] = None,
 ) -> None:
     """Write the memory letter: the companion's persona and your most important memories, within a token
     budget, ready to paste into ChatGPT, Claude or any other chat; room the memories leave is filled with
-    the most telling moments of your history. Works offline, no model needed."""
+    the most telling moments of your history. Works offline, no model needed; with --backend a model
+    puts it into warmer prose."""
     from hearth.cli.persona import companion as resolve
     from hearth.memory.letter import build_letter
 
     store = _store()
     result = build_letter(store, resolve(store, companion), tokens, lang=lang, target=target)
+    if backend is not None:
+        from hearth.backends.registry import get_backend
+        from hearth.memory.letter_wording import reword
+
+        with err.status(f"{backend} is rewording the letter…"):
+            result = reword(result, get_backend(backend))
     if as_json:
         _json(
             {k: v for k, v in result.__dict__.items() if k != "items"} | {"items": [i.__dict__ for i in result.items]}
@@ -182,4 +194,7 @@ def letter(
     err.print(f"{result.tokens:,} of {result.budget:,} tokens · {memories} memories"
               + (f" ({result.left_out} more did not fit)" if result.left_out else "")
               + (f" · {result.moments} moments from the history" if result.moments else "")
+              + (f" · worded by {result.worded_by}" if result.worded_by else "")
               + (f" · written to {out_file}" if out_file else ""))  # fmt: skip
+    if result.wording_note:
+        err.print(f"[yellow]{result.wording_note}.[/yellow]")

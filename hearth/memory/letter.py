@@ -108,6 +108,10 @@ class Letter:
     """Current memories that did not fit the budget."""
     moments: int = 0
     """Lines quoting the history that filled the room the memories left."""
+    worded_by: str | None = None
+    """The model that rewrote the letter in its words (`letter_wording.reword`), None for hearth's own."""
+    wording_note: str | None = None
+    """Why a model's rewrite was refused and hearth's wording kept."""
 
 
 @dataclass
