@@ -69,3 +69,27 @@ def test_0009_drops_message_vectors_of_the_turn_alone(tmp_path):
         command.upgrade(_alembic_config(conn), "head")
         left = conn.exec_driver_sql("SELECT owner_kind, model FROM embeddings ORDER BY owner_id").all()
     assert [tuple(r) for r in left] == rows[1:]
+
+
+BOTH_ENGINES = True  # the store tests run on SQLite and on PostgreSQL
+
+
+def test_hearth_db_migrate_upgrades_an_older_store_and_says_so(store):
+    from conftest import run_hearth
+
+    with store.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0007")
+    store.close()
+    location = store.location
+    first = run_hearth("db", "migrate", db=location)
+    assert first.returncode == 0, first.stderr
+    assert f"from schema 0007 to {head_revision()}" in first.stdout
+    again = run_hearth("db", "migrate", db=location)
+    assert again.returncode == 0 and f"already at the newest schema ({head_revision()})" in again.stdout
+    reopened = Store(location)
+    try:
+        assert current_revision(reopened.engine) == head_revision()
+    finally:
+        reopened.close()
+    password = sa.make_url(location).password if "://" in location else None
+    assert not password or password not in first.stdout, "a server's password is never printed"

@@ -43,11 +43,18 @@ def db_check(
 
 @db_app.command("migrate")
 def db_migrate() -> None:
-    """Bring the store to this hearth's schema (opening it does the same)."""
-    from hearth.store.db import current_revision
+    """Bring the store (SQLite or PostgreSQL) to this hearth's schema. Opening it with a newer hearth
+    does the same; this says what changed. Take a `hearth db backup` first if the data matters."""
+    import sqlalchemy as sa
 
     store = _store()
-    out.print(f"{store.location} is at schema {current_revision(store.engine)}.")
+    where = store.location if "://" not in store.location else sa.make_url(store.location).render_as_string()
+    if store.schema_before == store.schema:
+        out.print(f"{where} is already at the newest schema ({store.schema}).")
+    elif store.schema_before is None:
+        out.print(f"Created the hearth schema ({store.schema}) in {where}.")
+    else:
+        out.print(f"Upgraded {where} from schema {store.schema_before} to {store.schema}.")
 
 
 @db_app.command("backup")

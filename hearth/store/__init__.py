@@ -42,7 +42,8 @@ class Store:
         """Kept for the store's own maintenance (a backup is checked with the same key)."""
         try:
             self.engine = create_engine(location, self.passphrase)
-            migrate(self.engine)
+            self.schema_before, self.schema = migrate(self.engine)
+            """The schema revision found on opening (None: a new store) and the one it has now."""
         except sa.exc.DatabaseError as exc:
             if self.encrypted:
                 raise encryption.locked_error(path, wrong=True) from None

@@ -180,9 +180,11 @@ def current_revision(engine: sa.Engine) -> str | None:
         return context.get_current_revision()
 
 
-def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to the newest revision (a no-op when it already is)."""
-    if current_revision(engine) == head_revision():
-        return
-    with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), "head")
+def migrate(engine: sa.Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision (a no-op when it already is): (revision before,
+    revision now); before is None for a new, empty store."""
+    before, head = current_revision(engine), head_revision()
+    if before != head:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+    return before, head
