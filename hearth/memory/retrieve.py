@@ -109,19 +109,20 @@ def retrieve(
     Without an embedder (or before vectors exist) retrieval is lexical only and still useful.
     """
     now = now or time.time()
-    qvec = None
+    lexical: list[tuple[str, list[tuple[int, float]]]] = []
+    if "memory" in sources:
+        lexical.append(("memory", lexical_memories(store, query, k, companion_id)))
+    if "message" in sources:
+        lexical.append(("message", lexical_messages(store, query, k, conversation_ids)))
+    qvec = None  # after the words: in a turn the guard's pass over the message may still be running
     if embedder is not None and vectors.has_any(store, embedder.name, sources):
         qvec = embedder.query(query)
-    lexical: list[tuple[str, list[tuple[int, float]]]] = []
     semantic: list[tuple[str, list[tuple[int, float]]]] = []
     with store.engine.connect() as conn:
-        if "memory" in sources:
-            lexical.append(("memory", lexical_memories(store, query, k, companion_id)))
-            if qvec is not None:
+        if qvec is not None:
+            if "memory" in sources:
                 semantic.append(("memory", vectors.nearest(store, "memory", embedder.name, qvec, k)))
-        if "message" in sources:
-            lexical.append(("message", lexical_messages(store, query, k, conversation_ids)))
-            if qvec is not None:
+            if "message" in sources:
                 within = None
                 if conversation_ids is not None:
                     within = (
