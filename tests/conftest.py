@@ -97,7 +97,9 @@ def synth_zip(tmp_path_factory) -> Path:
     return path
 
 
-def run_hearth(*args: str, db: Path, input: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_hearth(
+    *args: str, db: Path | str, input: str | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run the real `hearth` command in a subprocess, as a person would."""
     full_env = {**os.environ, "HEARTH_DB": str(db), "COLUMNS": "200", **(env or {})}
     return subprocess.run(

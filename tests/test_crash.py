@@ -31,7 +31,7 @@ SEED = int(os.environ.get("HEARTH_CRASH_SEED", "20261204"))
 pytestmark = pytest.mark.slow
 
 
-def _spawn(args: list[str], db: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+def _spawn(args: list[str], db: Path | str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "hearth.cli", *args], env={**os.environ, "HEARTH_DB": str(db),
                             **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
@@ -48,7 +48,7 @@ def _kill_after(proc: subprocess.Popen, seconds: float, until=None) -> bool:
     return True
 
 
-def _healthy(db: Path, env: dict[str, str] | None = None) -> None:
+def _healthy(db: Path | str, env: dict[str, str] | None = None) -> None:
     r = run_hearth("db", "check", "--json", db=db, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
 
@@ -83,6 +83,58 @@ def test_import_killed_20_times_ends_exactly_like_an_uninterrupted_one(tmp_path,
     assert r.returncode == 0, r.stderr
     assert snapshot(db) == expected
     _healthy(db)
+
+
+def _pg_progress(url: str) -> tuple[str, int] | None:
+    """How far an import has written (committed), read from another connection as `progress` does."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            row = conn.exec_driver_sql("SELECT status, conversations_done FROM imports").first()
+        return tuple(row) if row else None
+    except sa.exc.DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+
+
+PG_KILLS = 8
+"""Fewer than on SQLite: each kill there also breaks a server connection mid-transaction, which is
+what this test is for, and eight of them spread over the import already reach every phase."""
+
+
+def test_import_killed_on_postgresql_ends_exactly_like_an_uninterrupted_one(pg_server, synth_zip):
+    from conftest import pg_database
+
+    reference = pg_database(pg_server)
+    with Store(reference) as store:
+        import_path(store, synth_zip)
+    expected = snapshot(reference)
+    total = expected["imports"][0][1]
+    rng = random.Random(SEED + 2)
+    url = pg_database(pg_server)
+    env = {"HEARTH_BATCH_MESSAGES": "40"}
+    kills: list[tuple[str, float]] = []
+    while len(kills) < PG_KILLS:
+        proc = _spawn(["import", str(synth_zip)], url, env)
+        if rng.random() < 0.3:
+            at = rng.uniform(0.0, 1.5)
+            if _kill_after(proc, at):
+                kills.append(("time", round(at, 3)))
+        else:
+            done = (_pg_progress(url) or ("", 0))[1]
+            target = rng.randint(done + 1, max(done + 1, total - 1))
+            if _kill_after(proc, 60, lambda t=target, u=url: (_pg_progress(u) or ("", 0))[1] >= t):
+                kills.append(("after conversations", target))
+        if proc.returncode == 0:
+            url = pg_database(pg_server)
+    print("kill points:", kills)
+    r = run_hearth("import", str(synth_zip), db=url)
+    assert r.returncode == 0, r.stderr
+    assert snapshot(url) == expected
+    _healthy(url)
 
 
 def _memories(db: Path) -> list[tuple]:
