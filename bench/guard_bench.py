@@ -19,6 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from hearth.guard import crisis, semantic
+from hearth.memory.embed import default_embedder
 from results import write_section
 
 HERE = Path(__file__).resolve().parent
@@ -42,12 +43,15 @@ def run(data: Path) -> dict:
     semantic.score("warm-up")
     by: dict[str, dict[str, list]] = {arm: defaultdict(list) for arm in ARMS}
     times: dict[str, list[float]] = {arm: [] for arm in ARMS}
+    embedder = default_embedder()  # the one the guard reads with
     for r in rows:
         y = r["label"] == "crisis"
+        embedder.forget_queries()  # each arm pays for its own pass, as a turn's guard does
         t0 = time.perf_counter()
         rules = crisis.assess(r["text"], semantic=False).crisis
         t1 = time.perf_counter()
         clf = semantic.is_crisis(r["text"])[0] if model else False
+        embedder.forget_queries()
         t2 = time.perf_counter()
         guard = crisis.assess(r["text"]).crisis
         t3 = time.perf_counter()

@@ -455,6 +455,13 @@ def _share(w: float):
     return patch
 
 
+def _one_lexical_list() -> None:
+    """Memories and messages in one bm25-sorted lexical list, as before 2026-12-06 (see `_per_pool`)."""
+    import hearth.memory.retrieve as R
+
+    R._per_pool = lambda *ranked: [("lexical", R._merged(*ranked))]
+
+
 EXPERIMENTS = {"no-context": [_retrieve_kw(context=False)],
                "plain-passages": [_plain_passages],
                "plain-passages+no-context": [_plain_passages, _retrieve_kw(context=False)],
@@ -466,6 +473,8 @@ EXPERIMENTS = {"no-context": [_retrieve_kw(context=False)],
                "rrf-k120": [_rrf(120)],
                "lexical-only": [_rrf(vector=0.0)],
                "vector-only": [_rrf(lexical=0.0)],
+               "one-bm25-list": [_one_lexical_list],
+               "memory1.5": [_rrf(memory=1.5)],
                }  # fmt: skip
 
 

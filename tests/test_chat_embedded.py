@@ -14,26 +14,27 @@ from hearth.persona.card import Persona
 from hearth.persona.warmth import markers
 
 SERAPHINA = FIXTURES / "sillytavern" / "devslow_seraphina_2025-04-18.jsonl"
+CLAUDE = FIXTURES / "claude" / "gsunny45_2026-04"
 
 
 def test_chat_offline_in_the_persona_with_a_memory(tmp_path):
+    """The Claude export carries Claude's own memory of the person; a question it answers brings
+    that memory into the prompt of the embedded model, with nothing added by hand."""
     db = tmp_path / "h.db"
-    assert run_hearth("import", str(SERAPHINA), db=db).returncode == 0
-    added = run_hearth("memory", "add", "Their cat is called Tofu and loves the garden", "--kind", "person",
-                       "-c", "Seraphina", db=db)  # fmt: skip
-    assert added.returncode == 0, added.stderr
-    script = "What is my cat called?\n/why\n/warmth 90\nThank you for listening.\n/quit\n"
-    r = run_hearth("chat", "-c", "Seraphina", "--new", "--seed", "3", db=db, input=script,
+    assert run_hearth("import", str(CLAUDE), db=db).returncode == 0
+    script = "What plugins do I use in Obsidian?\n/why\n/warmth 90\nThank you for listening.\n/quit\n"
+    r = run_hearth("chat", "-c", "claude", "--new", "--seed", "3", db=db, input=script,
                    env={"HEARTH_REGION": "US"})  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("answered by SmolLM2-135M-Instruct Q4_1 via embedded") == 2
-    assert "Tofu" in r.stdout  # /why lists the memory that went into the prompt
+    recalled = [line for line in r.stdout.splitlines() if line.strip().startswith("memory #")]
+    assert any("Templater" in line for line in recalled), r.stdout  # the imported memory of their plugins
     assert "Warmth 90 for this chat." in r.stdout
     shown = orjson.loads(run_hearth("conversations", "list", "--json", db=db).stdout)
     conv = max(shown, key=lambda c: c["id"])
     messages = orjson.loads(run_hearth("conversations", "show", str(conv["id"]), "--json", db=db).stdout)["messages"]
     replies = [m for m in messages if m["role"] == "assistant"]
-    assert len(replies) == 2 and all(m["author_name"] == "Seraphina" for m in replies)
+    assert len(replies) == 2 and all(m["author_name"] == "Claude" for m in replies)
     assert all(m["served_model"] == "SmolLM2-135M-Instruct Q4_1" for m in replies)
 
 

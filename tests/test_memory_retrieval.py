@@ -122,3 +122,19 @@ def test_token_estimate():
     assert estimate_tokens("") == 0
     assert estimate_tokens("你好世界") == 4
     assert 2 <= estimate_tokens("hello world") <= 3
+
+
+def test_a_memory_that_answers_is_not_drowned_by_long_messages(store):
+    """bm25 from the memories' table and from the messages' table are not on one scale: a short
+    memory that answers scored far weaker than long messages repeating the words, and one merged
+    lexical list left it out of a 2,000-token budget (Claude fixture, before 2026-12-06)."""
+    from conftest import FIXTURES
+    from hearth.ingest import import_path
+    from hearth.memory.consolidate import extract_memories
+
+    import_path(store, FIXTURES / "claude" / "gsunny45_2026-04")
+    extract_memories(store)
+    wanted = [m for m in list_memories(store) if "Obsidian" in m.text]
+    assert wanted, "the extractor should find the person's note-taking tool"
+    hits = retrieve(store, "Which tool do I use for my knowledge management notes?", budget_tokens=2000)
+    assert {m.id for m in wanted} & {h.id for h in hits if h.kind == "memory"}

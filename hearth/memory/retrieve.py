@@ -24,9 +24,11 @@ from hearth.store import schema as s
 from hearth.store.memories import lexical_memories, lexical_messages
 
 RRF_K = 60
-WEIGHTS = {"lexical": 1.0, "vector": 1.0, "importance": 0.002, "pinned": 0.001, "recency": 0.002}
+WEIGHTS = {"lexical": 1.0, "vector": 1.0, "memory": 1.0, "importance": 0.002, "pinned": 0.001, "recency": 0.002}
 """Priors stay small beside the fused ranks (1/61 vs 1/62 differ by 0.0003): they break near-ties,
-they never outvote relevance. Pinned memories are always included by prompt assembly, not here."""
+they never outvote relevance. Pinned memories are always included by prompt assembly, not here.
+`memory` scales every vote a memory gets; above 1 (1.5 measured on LoCoMo, 2026-12-06) memories
+crowd out the turns they came from: recall in the first ten 0.680 -> 0.664, same at the budget."""
 RECENCY_DAYS = 90.0
 CONTEXT_SHARE = 0.5
 """What a message lends each neighbour, as a share of a vote at its own fused rank: a neighbour is
@@ -53,12 +55,13 @@ class Hit:
 Key = tuple[str, int]
 
 
-def _fuse(lists: dict[str, list[tuple[Key, float]]]) -> dict[Key, dict[str, Any]]:
+def _fuse(lists: list[tuple[str, list[tuple[Key, float]]]]) -> dict[Key, dict[str, Any]]:
+    """Reciprocal rank fusion; a list's name picks its weight and labels what an item earned."""
     fused: dict[Key, dict[str, Any]] = {}
-    for name, ranked in lists.items():
+    for name, ranked in lists:
         for rank, (item, raw) in enumerate(ranked, 1):
             entry = fused.setdefault(item, {"score": 0.0})
-            gain = WEIGHTS[name] / (RRF_K + rank)
+            gain = WEIGHTS[name] * (WEIGHTS["memory"] if item[0] == "memory" else 1.0) / (RRF_K + rank)
             entry["score"] += gain
             entry[name] = {"rank": rank, "raw": round(float(raw), 4), "gain": round(gain, 5)}
     return fused
@@ -83,10 +86,22 @@ def _load_messages(conn: sa.Connection, ids: list[int]) -> dict[int, sa.Row]:
 
 
 def _merged(*ranked: tuple[str, list[tuple[int, float]]]) -> list[tuple[Key, float]]:
-    """Memories and messages in one list per signal (lower raw = better: bm25 and cosine distance),
-    so a weak memory never outranks a strong message just by heading its own pool."""
+    """Memories and messages in one list (lower raw = better: cosine distance), so a weak memory
+    never outranks a strong message just by heading its own pool. Right for cosine, whose scale is
+    the same in both pools."""
     items = [((kind, i), raw) for kind, pairs in ranked for i, raw in pairs]
     return sorted(items, key=lambda kv: kv[1])
+
+
+def _per_pool(*ranked: tuple[str, list[tuple[int, float]]]) -> list[tuple[str, list[tuple[Key, float]]]]:
+    """One lexical list per pool. bm25 is not comparable across full-text tables: its length and
+    rarity terms come from each table's own statistics, so a short memory that answers scores far
+    weaker than long messages that repeat the words (measured on a Claude export: -5.4 for the
+    memory, -10 to -31 for messages), and one merged list buried it below them. On LoCoMo, whose
+    91 memories each restate one turn, the two agree at the budget (0.868 recall both) and one
+    list did better in the first ten (0.695 vs 0.680): `bench/memory_bench.py --experiment
+    one-bm25-list`, 2026-12-06."""
+    return [("lexical", [((kind, i), raw) for i, raw in pairs]) for kind, pairs in ranked]
 
 
 def retrieve(
@@ -133,9 +148,9 @@ def retrieve(
                         .all()
                     )
                 semantic.append(("message", vectors.nearest(store, "message", embedder.name, qvec, k, within)))
-        lists = {"lexical": _merged(*lexical)}
+        lists = _per_pool(*lexical)
         if semantic:
-            lists["vector"] = _merged(*semantic)
+            lists.append(("vector", _merged(*semantic)))
         fused = _fuse(lists)
         if context:
             _lend_context(conn, fused)
