@@ -17,6 +17,8 @@ from hearth.memory.tokens import estimate_tokens
 from hearth.store.companions import companion_by_name
 from hearth.store.memories import add_memory
 
+BOTH_ENGINES = True  # the letter reads memories and moments from either engine
+
 FACTS = ["Their sister Ana lives in Lisbon.", "They are allergic to peanuts.", "They work night shifts as a nurse.",
          "Their cat is called Pixel.", "They run along the river every Sunday morning."]  # fmt: skip
 GOOD = (

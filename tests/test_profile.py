@@ -27,6 +27,8 @@ from hearth.store import Store
 from hearth.store import schema as s
 from hearth.store.memories import get_memory, list_memories, provenance
 
+BOTH_ENGINES = True  # the profile memories of real exports land the same on SQLite and PostgreSQL
+
 GYPADHAM = FIXTURES / "chatgpt" / "gypadham_2025-01" / "conversations.json"
 BOBBY = FIXTURES / "chatgpt" / "bobbytango_2023-09" / "conversations.json"
 CLAUDE = FIXTURES / "claude" / "gsunny45_2026-04"
@@ -74,61 +76,59 @@ def by_group(store: Store) -> dict[str, list]:
 @needs
 @pytest.mark.parametrize(("path", "source"), [(GYPADHAM, "chatgpt:user_editable_context"),
                                               (BOBBY, "chatgpt:custom_instructions")])  # fmt: skip
-def test_every_custom_instruction_of_the_real_fixtures_is_a_memory(tmp_path, path, source):
+def test_every_custom_instruction_of_the_real_fixtures_is_a_memory(store, tmp_path, path, source):
     truth = walk(path)
     kind_ids = set().union(*truth["uec" if "user_editable" in source else "ci"].values())
     assert kind_ids, "the fixture should hold custom instructions"
-    with Store(str(tmp_path / "h.db")) as store:
-        import_path(store, path.parent)  # the profile pass runs after the import by itself
-        ids = message_ids(store)
-        groups = by_group(store)
-        for field, group in (("about", "chatgpt:about_me"), ("how", "chatgpt:how_to_respond")):
-            mems = groups.get(group, [])
-            assert sorted(e["text"] for e in mems) == sorted(truth[field]), field  # one memory per distinct text
-            for e in mems:
-                assert e["source"] == source
-                expected = {ids[n] for n in truth[field][e["text"]]}
-                assert set(e["source_message_ids"]) == expected  # every message carrying it is a source
-                assert e["messages"] == len(expected) > 1 and e["event_at"] is not None
-        carried = {i for e in profile_memories(store) for i in e["source_message_ids"]}
-        assert {ids[n] for n in kind_ids} <= carried
-        assert (
-            not truth["mec"] and not truth["bio"] and not groups.keys() - {"chatgpt:about_me", "chatgpt:how_to_respond"}
-        )
-        before = len(list_memories(store, limit=None, include_superseded=True))
-        assert import_path(store, path.parent).status == "already imported"
-        assert scan_profile(store, restart=True).added == 0
-        assert len(list_memories(store, limit=None, include_superseded=True)) == before
+    import_path(store, path.parent)  # the profile pass runs after the import by itself
+    ids = message_ids(store)
+    groups = by_group(store)
+    for field, group in (("about", "chatgpt:about_me"), ("how", "chatgpt:how_to_respond")):
+        mems = groups.get(group, [])
+        assert sorted(e["text"] for e in mems) == sorted(truth[field]), field  # one memory per distinct text
+        for e in mems:
+            assert e["source"] == source
+            expected = {ids[n] for n in truth[field][e["text"]]}
+            assert set(e["source_message_ids"]) == expected  # every message carrying it is a source
+            assert e["messages"] == len(expected) > 1 and e["event_at"] is not None
+    carried = {i for e in profile_memories(store) for i in e["source_message_ids"]}
+    assert {ids[n] for n in kind_ids} <= carried
+    assert (
+        not truth["mec"] and not truth["bio"] and not groups.keys() - {"chatgpt:about_me", "chatgpt:how_to_respond"}
+    )
+    before = len(list_memories(store, limit=None, include_superseded=True))
+    assert import_path(store, path.parent).status == "already imported"
+    assert scan_profile(store, restart=True).added == 0
+    assert len(list_memories(store, limit=None, include_superseded=True)) == before
 
 
 @needs
-def test_every_claude_memory_line_is_carried_with_its_heading(tmp_path):
+def test_every_claude_memory_line_is_carried_with_its_heading(store):
     data = json.loads((CLAUDE / "memories.json").read_text())
     texts = {"claude:conversations_memory": [r["conversations_memory"] for r in data]}
     texts["claude:project_memories"] = [t for r in data for t in r["project_memories"].values()]
-    with Store(str(tmp_path / "h.db")) as store:
-        import_path(store, CLAUDE)
-        mems = profile_memories(store)
-        for source, blocks in texts.items():
-            mine = [e for e in mems if e["source"] == source]
-            flat = [" ".join(e["text"].split()) for e in mine]
-            for block in blocks:
-                for line in block.split("\n"):
-                    line = line.strip()
-                    heading = re.fullmatch(r"\*\*[^*]+\*\*|\*[^*]+\*|#+ .*", line)
-                    if not line or heading:
-                        if heading:
-                            assert any(line.strip("*# ") in (e["section"] or "") for e in mine), line
-                        continue
-                    body = re.sub(r"^- ", "", line)
-                    assert any(body in f for f in flat), body  # every line of content is in some memory
-            assert all(e["text"][:40] in "\n".join(blocks).replace("\n- ", " ") or e["text"][:40] in " ".join(
-                " ".join(blocks).split()) for e in mine)  # fmt: skip
-            assert all(not e["source_message_ids"] and e["origin"]["path"] == "memories.json" for e in mine)
-        assert len(mems) == 26
-        filler = [e for e in mems if e["text"] == "No data available."]
-        assert filler and filler[0]["importance"] < 0.15
-        assert scan_profile(store, restart=True).added == 0
+    import_path(store, CLAUDE)
+    mems = profile_memories(store)
+    for source, blocks in texts.items():
+        mine = [e for e in mems if e["source"] == source]
+        flat = [" ".join(e["text"].split()) for e in mine]
+        for block in blocks:
+            for line in block.split("\n"):
+                line = line.strip()
+                heading = re.fullmatch(r"\*\*[^*]+\*\*|\*[^*]+\*|#+ .*", line)
+                if not line or heading:
+                    if heading:
+                        assert any(line.strip("*# ") in (e["section"] or "") for e in mine), line
+                    continue
+                body = re.sub(r"^- ", "", line)
+                assert any(body in f for f in flat), body  # every line of content is in some memory
+        assert all(e["text"][:40] in "\n".join(blocks).replace("\n- ", " ") or e["text"][:40] in " ".join(
+            " ".join(blocks).split()) for e in mine)  # fmt: skip
+        assert all(not e["source_message_ids"] and e["origin"]["path"] == "memories.json" for e in mine)
+    assert len(mems) == 26
+    filler = [e for e in mems if e["text"] == "No data available."]
+    assert filler and filler[0]["importance"] < 0.15
+    assert scan_profile(store, restart=True).added == 0
 
 
 # ---------------------------------------------------------------- a synthetic export with every kind
@@ -210,74 +210,73 @@ def first_export(repeat: int = 1):
     return convs
 
 
-def test_every_kind_dedupe_supersede_and_idempotence(tmp_path):
+def test_every_kind_dedupe_supersede_and_idempotence(store, tmp_path):
     convs = first_export(repeat=150)
     path = export(convs, tmp_path, "one")
     truth = walk(path / "conversations.json")
-    with Store(str(tmp_path / "h.db")) as store:
-        summary = import_path(store, path)
-        assert summary.result.memories_added == 11
-        ids, groups = message_ids(store), by_group(store)
-        lines = {e["text"]: e for e in groups["chatgpt:model_set_context"]}
-        assert set(lines) == set(truth["mec"]) and len(lines) == 5
-        for text, nodes in truth["mec"].items():
-            assert set(lines[text]["source_message_ids"]) == {ids[n] for n in nodes}
-        assert len(lines["User's cat is called 小白."]["source_message_ids"]) == 151  # one memory, 151 sources
-        assert lines["User's cat is called 小白."]["event_at"] == 1711929600.0  # the line's own date
-        old, new = lines["User lives in Beijing."], lines["User moved from Beijing to Hangzhou."]
-        assert old["superseded_by"] == new["id"] and new["superseded_by"] is None
-        assert {e["text"] for e in groups["chatgpt:bio"]} == {"User is learning the guitar.", "Prefers SQLite"}
-        assert (
-            {e["event_at"] for e in groups["chatgpt:bio"]}
-            == {T + 2, T + 4}
-            == {e["first_seen"] for e in groups["chatgpt:bio"]}
-        )
-        assert len(truth["bio"]) == 2 and all(e["superseded_by"] is None for e in groups["chatgpt:bio"])
-        about = {e["text"]: e for e in groups["chatgpt:about_me"]}
-        assert set(about) == {"Preferred name: 林\nRole: 小学老师", "I teach at a school in Shanghai."}
-        assert about["I teach at a school in Shanghai."]["source"] == "chatgpt:custom_instructions"
-        assert (
-            about["I teach at a school in Shanghai."]["superseded_by"]
-            == about["Preferred name: 林\nRole: 小学老师"]["id"]
-        )
-        how = {e["text"]: e for e in groups["chatgpt:how_to_respond"]}
-        assert set(how) == {"请用中文回答，语气温柔。", "Be brief."}
-        assert (
-            how["请用中文回答，语气温柔。"]["messages"] == 151 and how["请用中文回答，语气温柔。"]["language"] == "zh"
-        )
-        assert all(e["kind"] == "profile" and e["source"] in SOURCES for g in groups.values() for e in g)
-        assert provenance(store, lines["User is learning the guitar."]["id"])[0]["role"] == "assistant"
+    summary = import_path(store, path)
+    assert summary.result.memories_added == 11
+    ids, groups = message_ids(store), by_group(store)
+    lines = {e["text"]: e for e in groups["chatgpt:model_set_context"]}
+    assert set(lines) == set(truth["mec"]) and len(lines) == 5
+    for text, nodes in truth["mec"].items():
+        assert set(lines[text]["source_message_ids"]) == {ids[n] for n in nodes}
+    assert len(lines["User's cat is called 小白."]["source_message_ids"]) == 151  # one memory, 151 sources
+    assert lines["User's cat is called 小白."]["event_at"] == 1711929600.0  # the line's own date
+    old, new = lines["User lives in Beijing."], lines["User moved from Beijing to Hangzhou."]
+    assert old["superseded_by"] == new["id"] and new["superseded_by"] is None
+    assert {e["text"] for e in groups["chatgpt:bio"]} == {"User is learning the guitar.", "Prefers SQLite"}
+    assert (
+        {e["event_at"] for e in groups["chatgpt:bio"]}
+        == {T + 2, T + 4}
+        == {e["first_seen"] for e in groups["chatgpt:bio"]}
+    )
+    assert len(truth["bio"]) == 2 and all(e["superseded_by"] is None for e in groups["chatgpt:bio"])
+    about = {e["text"]: e for e in groups["chatgpt:about_me"]}
+    assert set(about) == {"Preferred name: 林\nRole: 小学老师", "I teach at a school in Shanghai."}
+    assert about["I teach at a school in Shanghai."]["source"] == "chatgpt:custom_instructions"
+    assert (
+        about["I teach at a school in Shanghai."]["superseded_by"]
+        == about["Preferred name: 林\nRole: 小学老师"]["id"]
+    )
+    how = {e["text"]: e for e in groups["chatgpt:how_to_respond"]}
+    assert set(how) == {"请用中文回答，语气温柔。", "Be brief."}
+    assert (
+        how["请用中文回答，语气温柔。"]["messages"] == 151 and how["请用中文回答，语气温柔。"]["language"] == "zh"
+    )
+    assert all(e["kind"] == "profile" and e["source"] in SOURCES for g in groups.values() for e in g)
+    assert provenance(store, lines["User is learning the guitar."]["id"])[0]["role"] == "assistant"
 
-        total = len(list_memories(store, limit=None, include_superseded=True))
-        assert import_path(store, path).status == "already imported"
-        assert scan_profile(store, restart=True).added == 0
-        assert len(list_memories(store, limit=None, include_superseded=True)) == total
+    total = len(list_memories(store, limit=None, include_superseded=True))
+    assert import_path(store, path).status == "already imported"
+    assert scan_profile(store, restart=True).added == 0
+    assert len(list_memories(store, limit=None, include_superseded=True)) == total
 
-        # a later export: the saved memory lost the cat, the Beijing line is back under its own words
-        later = [conversation("d", T + 6e7, [node("d-mec", None, "assistant", mec(
-            "1. [2024-04-20]. User lives in Beijing.\n2. [2024-04-25]. 用户喜欢喝乌龙茶。"), T + 6e7)])]  # fmt: skip
-        import_path(store, export(later, tmp_path, "two"))
-        lines = {e["text"]: e for e in by_group(store)["chatgpt:model_set_context"]}
-        assert lines["User lives in Beijing."]["superseded_by"] is None  # current again
-        assert lines["User's cat is called 小白."]["superseded_by"] is not None
-        assert len(list_memories(store, limit=None, include_superseded=True)) == total
+    # a later export: the saved memory lost the cat, the Beijing line is back under its own words
+    later = [conversation("d", T + 6e7, [node("d-mec", None, "assistant", mec(
+        "1. [2024-04-20]. User lives in Beijing.\n2. [2024-04-25]. 用户喜欢喝乌龙茶。"), T + 6e7)])]  # fmt: skip
+    import_path(store, export(later, tmp_path, "two"))
+    lines = {e["text"]: e for e in by_group(store)["chatgpt:model_set_context"]}
+    assert lines["User lives in Beijing."]["superseded_by"] is None  # current again
+    assert lines["User's cat is called 小白."]["superseded_by"] is not None
+    assert len(list_memories(store, limit=None, include_superseded=True)) == total
 
-        cat = lines["User's cat is called 小白."]["id"]
-        assert keep(store, cat).kind == "fact" and get_memory(store, cat).superseded_by is None
-        scan_profile(store, restart=True)
-        assert get_memory(store, cat).superseded_by is None  # kept stays, whatever the provider did
-        tea = lines["用户喜欢喝乌龙茶。"]["id"]
-        assert edit(store, tea, "用户最喜欢喝冻顶乌龙。").text == "用户最喜欢喝冻顶乌龙。"
-        guitar = lines["User is learning the guitar."]["id"]
-        forget(store, guitar)
-        again = [conversation("e", T + 7e7, [node("e-mec", None, "assistant", mec(SNAP2), T + 7e7)])]
-        stats_before = len(list_memories(store, limit=None, include_superseded=True))
-        import_path(store, export(again, tmp_path, "three"))
-        texts = [m.text for m in list_memories(store, limit=None, include_superseded=True)]
-        assert "User is learning the guitar." not in [e["text"] for e in by_group(store)["chatgpt:model_set_context"]]
-        assert len(texts) == stats_before and "用户最喜欢喝冻顶乌龙。" in texts  # the edit took the new sighting
-        with pytest.raises(Exception, match="not part of a provider"):
-            keep(store, store_manual(store))
+    cat = lines["User's cat is called 小白."]["id"]
+    assert keep(store, cat).kind == "fact" and get_memory(store, cat).superseded_by is None
+    scan_profile(store, restart=True)
+    assert get_memory(store, cat).superseded_by is None  # kept stays, whatever the provider did
+    tea = lines["用户喜欢喝乌龙茶。"]["id"]
+    assert edit(store, tea, "用户最喜欢喝冻顶乌龙。").text == "用户最喜欢喝冻顶乌龙。"
+    guitar = lines["User is learning the guitar."]["id"]
+    forget(store, guitar)
+    again = [conversation("e", T + 7e7, [node("e-mec", None, "assistant", mec(SNAP2), T + 7e7)])]
+    stats_before = len(list_memories(store, limit=None, include_superseded=True))
+    import_path(store, export(again, tmp_path, "three"))
+    texts = [m.text for m in list_memories(store, limit=None, include_superseded=True)]
+    assert "User is learning the guitar." not in [e["text"] for e in by_group(store)["chatgpt:model_set_context"]]
+    assert len(texts) == stats_before and "用户最喜欢喝冻顶乌龙。" in texts  # the edit took the new sighting
+    with pytest.raises(Exception, match="not part of a provider"):
+        keep(store, store_manual(store))
 
 
 def test_archive_restore_finds_its_items_and_keeps_forgotten_ones_gone(tmp_path):

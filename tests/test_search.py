@@ -9,6 +9,8 @@ from hearth.ingest import import_path
 from hearth.store.queries import search
 from hearth.store.tokens import index_columns, match_all
 
+BOTH_ENGINES = True  # Chinese search must find the same rows on SQLite FTS5 and on PostgreSQL tsvector
+
 
 def _export(tmp_path, texts):
     mapping = {"root": {"id": "root", "message": None, "parent": None, "children": []}}
