@@ -28,6 +28,7 @@ from hearth.errors import (
     BackendBadResponse,
     BackendModelNotFound,
     BackendRateLimited,
+    BackendRequestRejected,
     BackendServerError,
     BackendStreamBroken,
     BackendTimeout,
@@ -144,6 +145,19 @@ def test_connection_report_against_a_real_server(llama_server):
 def test_chinese_round_trip(llama_server):
     r = local(llama_server).complete([{"role": "user", "content": "你好，今天过得怎么样？"}], max_tokens=8, seed=2)
     assert r.text and r.usage.prompt_tokens > 0
+
+
+def test_a_prompt_longer_than_the_servers_window_is_a_clear_error(llama_server):
+    """Asked for more than its --n_ctx, the real server answers 400 to a plain request, but to a
+    streamed one it sends 200, then closes the stream empty (its error stays in its own log)."""
+    backend = local(llama_server)
+    too_long = [{"role": "user", "content": "tell me about the sea, " * 600}]
+    with pytest.raises(BackendRequestRejected, match="context length"):
+        backend.complete(too_long, max_tokens=8)
+    with pytest.raises(BackendStreamBroken, match="without a word or an error") as caught:
+        list(backend.stream(too_long, max_tokens=8))
+    assert "--n_ctx" in caught.value.hint and "context_tokens" in caught.value.hint
+    assert backend.complete(HELLO, max_tokens=4, seed=1).text, "the server still answers afterwards"
 
 
 # -- failures, from a scripted server -----------------------------------------------------------

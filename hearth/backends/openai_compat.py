@@ -76,9 +76,20 @@ class OpenAICompatible:
         self._key_source = key_source
         self._context = context_tokens
         self._sdk = openai
-        self._client = openai.OpenAI(
-            base_url=self.base_url, api_key=api_key or NO_KEY, timeout=timeout, max_retries=max_retries
+        self._max_retries = max_retries
+        self._client = self._new_client()
+
+    def _new_client(self) -> Any:
+        return self._sdk.OpenAI(
+            base_url=self.base_url, api_key=self._key or NO_KEY, timeout=self.timeout, max_retries=self._max_retries
         )
+
+    def _drop_connections(self) -> None:
+        """After a stream that ended short, the server may close that connection once it has failed,
+        and the next request, sent over it from the pool, would fail as 'connection reset' (seen
+        with llama.cpp's server). New connections from here on."""
+        old, self._client = self._client, self._new_client()
+        old.close()
 
     # -- the protocol -------------------------------------------------------------------------
 
@@ -224,6 +235,10 @@ class OpenAICompatible:
         finally:
             stream.close()
         text = "".join(parts)
+        if last is None or finish is None:
+            self._drop_connections()
+        if last is None:
+            raise self._empty_stream(msgs)
         if finish is None:
             kept = f" The {len(text)} characters that arrived are kept." if text else ""
             raise BackendStreamBroken(
@@ -235,6 +250,19 @@ class OpenAICompatible:
         usage = usage or estimate_usage(msgs, text, self.count_tokens)
         summary = _Summary(served, fingerprint, provider) if last is not None else None
         return self._result(text, summary, stream.response.headers, finish, usage, timer)
+
+    def _empty_stream(self, msgs: list[dict[str, str]]) -> BackendStreamBroken:
+        """A stream that closed before its first event. llama.cpp's server does this when the prompt
+        does not fit its context window: the error comes after the 200 and never reaches the client."""
+        prompt = sum(self.count_tokens(m["content"]) + 4 for m in msgs)
+        return BackendStreamBroken(
+            f"The {self.name} backend accepted the request, then closed the reply stream without a word or an "
+            f"error (the prompt was about {prompt:,} tokens; hearth assumes the model holds {self.context_tokens:,}).",
+            hint="A llama.cpp server does this when the prompt is longer than its context window: start it with a "
+            "larger --n_ctx, or set context_tokens for this backend in the config to what the server holds. "
+            "Its own log says why.",
+            backend=self.name,
+        )
 
     def _result(self, text: str, resp: Any, headers: Any, finish: str | None, usage: Usage, timer: Timer) -> ChatResult:
         served = getattr(resp, "model", None) or None
