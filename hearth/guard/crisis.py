@@ -400,14 +400,17 @@ def assess(text: str, semantic: bool = True) -> Assessment:
         return found
     from hearth.guard import semantic as clf
 
+    limit = clf.threshold()
     t = _norm(text)
     sentences = [s for s in _sentences(t) if _says_something(s)]
-    pieces = [text] + (sentences if 1 < len(sentences) <= 8 else [])
-    found_p = clf.scores(pieces) or []
-    limit = clf.threshold()
-    for piece, p in zip(pieces, found_p, strict=False):
-        if limit is not None and p >= limit:
-            return Assessment(True, (AT_RISK,), (f"classifier {p:.2f}: {piece[:80]}",), found.language)
+    # The whole message in a pass of its own: retrieval waits for that vector (the embedder
+    # remembers it), not for the sentences read after it.
+    for pieces in ([text], sentences if 1 < len(sentences) <= 8 else []):
+        if not pieces or limit is None:
+            continue
+        for piece, p in zip(pieces, clf.scores(pieces) or [], strict=False):
+            if p >= limit:
+                return Assessment(True, (AT_RISK,), (f"classifier {p:.2f}: {piece[:80]}",), found.language)
     return found
 
 
