@@ -137,65 +137,109 @@ def test_import_killed_on_postgresql_ends_exactly_like_an_uninterrupted_one(pg_s
     _healthy(url)
 
 
-def _memories(db: Path) -> list[tuple]:
-    con = sqlcipher3.connect(str(db))
-    rows = con.execute(
-        "SELECT m.text, m.kind, m.slot, m.value, m.importance, s.text, "
-        "(SELECT group_concat(message_id) FROM (SELECT message_id FROM memory_sources WHERE memory_id = m.id "
-        "ORDER BY message_id)) FROM memories m LEFT JOIN memories s ON s.id = m.superseded_by ORDER BY m.id"
-    ).fetchall()
-    con.close()
-    return rows
+def _memories(db: Path | str) -> list[tuple]:
+    """Every memory as the extraction left it: text, kind, slot, value, importance, the text of
+    what superseded it, and the messages it cites."""
+    import sqlalchemy as sa
+
+    from hearth.store import schema
+
+    m, ms = schema.memories.c, schema.memory_sources.c
+    newer = sa.alias(schema.memories)
+    with Store(str(db)) as store, store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(m.id, m.text, m.kind, m.slot, m.value, m.importance, newer.c.text)
+            .outerjoin(newer, newer.c.id == m.superseded_by)
+            .order_by(m.id)
+        ).all()
+        cited: dict[int, list[int]] = {}
+        for memory, message in conn.execute(sa.select(ms.memory_id, ms.message_id).order_by(ms.message_id)):
+            cited.setdefault(memory, []).append(message)
+    return [(*r[1:], tuple(cited.get(r.id, ()))) for r in rows]
 
 
 CURSOR = "memory.extract.rules-1.last_message_id"
 
 
-def _cursor(db: Path) -> int:
-    """How far the extraction has read (committed), read as another process would."""
-    try:
-        con = sqlcipher3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        row = con.execute("SELECT value FROM settings WHERE key = ?", (CURSOR,)).fetchone()
-        con.close()
-        return int(row[0]) if row else 0
-    except sqlcipher3.Error:
-        return 0
+class Cursor:
+    """How far the extraction has read (committed), read as another process would: a read-only
+    SQLite connection per look, or one PostgreSQL connection kept open (looked at every 3 ms)."""
+
+    def __init__(self, db: Path | str) -> None:
+        self.db = db
+        self._pg = None
+        if str(db).startswith("postgresql"):
+            import psycopg
+
+            self._pg = psycopg.connect(str(db), autocommit=True)
+
+    def __call__(self) -> int:
+        try:
+            if self._pg is not None:
+                row = self._pg.execute("SELECT value FROM settings WHERE key = %s", (CURSOR,)).fetchone()
+            else:
+                con = sqlcipher3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=1)
+                row = con.execute("SELECT value FROM settings WHERE key = ?", (CURSOR,)).fetchone()
+                con.close()
+            return int(row[0]) if row else 0
+        except (sqlcipher3.Error, ValueError):
+            return 0
+
+    def close(self) -> None:
+        if self._pg is not None:
+            self._pg.close()
 
 
-def test_memory_extraction_killed_20_times_ends_with_the_same_memories(tmp_path):
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_memory_extraction_killed_many_times_ends_with_the_same_memories(tmp_path, engine, request):
+    """20 kills on SQLite; 8 on PostgreSQL (see PG_KILLS), each breaking a server connection."""
     from synth_chatgpt import generate
+
+    def fresh(name: str) -> Path | str:
+        if engine == "sqlite":
+            for old in tmp_path.glob(f"{name}.db*"):
+                old.unlink()
+            return tmp_path / f"{name}.db"
+        from conftest import pg_database
+
+        return pg_database(request.getfixturevalue("pg_server"))
 
     export = tmp_path / "big.zip"
     generate(export, conversations=400, seed=11)
     env = {"HEARTH_EXTRACT_BATCH": "200"}
-    reference = tmp_path / "reference.db"
+    reference = fresh("reference")
     assert run_hearth("import", str(export), db=reference).returncode == 0
     assert run_hearth("memory", "extract", db=reference, env=env).returncode == 0
     expected = _memories(reference)
     assert len(expected) > 100
-    last = _cursor(reference)
+    cursor = Cursor(reference)
+    last = cursor()
+    cursor.close()
 
-    db = tmp_path / "killed.db"
+    db = fresh("killed")
     assert run_hearth("import", str(export), db=db).returncode == 0
+    cursor = Cursor(db)
     rng = random.Random(SEED + 1)
     kills: list[tuple[str, float]] = []
-    while len(kills) < KILLS:
+    while len(kills) < (KILLS if engine == "sqlite" else PG_KILLS):
         proc = _spawn(["memory", "extract"], db, env)
         if rng.random() < 0.25:  # start-up, or the first batch
             at = rng.uniform(0.0, 1.0)
             killed = _kill_after(proc, at)
             point = ("time", round(at, 3))
         else:  # past a random point of the history, a little into the next batch
-            target = rng.randint(_cursor(db) + 1, max(_cursor(db) + 1, last - 1))
+            target = rng.randint(cursor() + 1, max(cursor() + 1, last - 1))
             extra = rng.uniform(0.0, 0.05)
-            killed = _kill_after(proc, 60, lambda t=target, e=extra: _cursor(db) >= t and time.sleep(e) is None)
+            killed = _kill_after(proc, 60, lambda t=target, e=extra, c=cursor: c() >= t and time.sleep(e) is None)
             point = ("after message", target)
         if killed:
             kills.append(point)
-        elif _cursor(db) >= last:  # it read everything first: start over on a fresh store
-            for old in tmp_path.glob("killed.db*"):
-                old.unlink()
+        elif cursor() >= last:  # it read everything first: start over on a fresh store
+            cursor.close()
+            db = fresh("killed")
             assert run_hearth("import", str(export), db=db).returncode == 0
+            cursor = Cursor(db)
+    cursor.close()
     print("kill points:", kills)
     assert run_hearth("memory", "extract", db=db, env=env).returncode == 0
     assert _memories(db) == expected
