@@ -262,28 +262,35 @@ def _slow_stream(words: int, delay: float):
 
 
 @pytest.fixture
-def upstream(tmp_path):
+def upstream(tmp_path, request):
+    """A scripted OpenAI-compatible server, a config naming it, and a store (SQLite unless the
+    test asks for `postgresql` through indirect parametrisation) holding someone to talk to."""
     fake = FakeServer()
     fake.routes[("GET", "/v1/models")] = lambda h, b: h.send_json(200, {"object": "list", "data": [{"id": "gpt-4o"}]})
     config = tmp_path / "config.toml"
     config.write_text(f'[backends.fake]\nkind = "openai"\nbase_url = "{fake.url("/v1")}"\nmodel = "gpt-4o"\n'
                       "timeout = 2\nmax_retries = 0\n")
-    db = tmp_path / "chat.db"
+    db: Path | str = tmp_path / "chat.db"
+    if getattr(request, "param", "sqlite") == "postgresql":
+        from conftest import pg_database
+
+        db = pg_database(request.getfixturevalue("pg_server"))
     assert run_hearth("import", str(SERAPHINA), db=db).returncode == 0  # someone to talk to
     yield fake, {"HEARTH_CONFIG": str(config)}, db
     fake.close()
 
 
-def _turns(db: Path) -> list[tuple[str, str]]:
-    con = sqlcipher3.connect(str(db))
-    rows = con.execute(  # hearth's own chats, not the imported one
-        "SELECT role, text FROM messages WHERE role IN ('user', 'assistant') AND source_format = 'hearth' ORDER BY id"
-    ).fetchall()
-    con.close()
-    return rows
+def _turns(db: Path | str) -> list[tuple[str, str]]:
+    with Store(str(db)) as store, store.engine.connect() as conn:
+        return [tuple(r) for r in conn.exec_driver_sql(  # hearth's own chats, not the imported one
+            "SELECT role, text FROM messages WHERE role IN ('user', 'assistant') AND source_format = 'hearth' "
+            "ORDER BY id"
+        )]  # fmt: skip
 
 
-def test_chat_turns_killed_20_times_keep_every_message_once(tmp_path, upstream):
+@pytest.mark.parametrize("upstream", ["sqlite", "postgresql"], indirect=True)
+def test_chat_turns_killed_many_times_keep_every_message_once(tmp_path, upstream):
+    """20 kills on SQLite, PG_KILLS on PostgreSQL."""
     fake, env, db = upstream
     fake.routes[("POST", "/v1/chat/completions")] = _slow_stream(words=12, delay=0.04)
     first = run_hearth("chat", "--backend", "fake", "--once", "hello 0", db=db, env=env)
@@ -291,7 +298,7 @@ def test_chat_turns_killed_20_times_keep_every_message_once(tmp_path, upstream):
     rng = random.Random(SEED + 2)
     sent, kills, completed = ["hello 0"], [], ["hello 0"]
     i = 0
-    while len(kills) < KILLS:
+    while len(kills) < (PG_KILLS if str(db).startswith("postgresql") else KILLS):
         i += 1
         text = f"hello {i}"
         sent.append(text)
@@ -340,7 +347,8 @@ FAULTS = {  # what the server does, words the person is shown, the partial reply
               "failed on its side (http 500)", None),
     "a reset mid-stream": (_reset_mid_stream, "broke in the middle", "半句话"),
     "a malformed stream event": (_malformed_event, "not a chat reply", "半句"),
-    "a body that is not JSON": (lambda h, b: h.send_raw(200, b"{not json", "application/json"), "without saying", None),
+    "a body that is not JSON": (lambda h, b: h.send_raw(200, b"{not json", "application/json"), "not a chat reply",
+                                None),
     "a stall": (lambda h, b: h.hang(30), "did not answer", None),
 }  # fmt: skip
 

@@ -238,6 +238,9 @@ class OpenAICompatible:
         if last is None or finish is None:
             self._drop_connections()
         if last is None:
+            kind = stream.response.headers.get("content-type", "")
+            if "event-stream" not in kind:
+                raise malformed(where, f"a {kind or 'untyped'} body where a reply stream belongs")
             raise self._empty_stream(msgs)
         if finish is None:
             kept = f" The {len(text)} characters that arrived are kept." if text else ""
