@@ -1,6 +1,7 @@
 """Crash and fault tests with real processes: `kill -9` at random points of an import, a memory
-extraction and chat turns (20+ kills each), then the store must hold exactly what an uninterrupted
-run holds (no lost, no duplicated message or memory) and `hearth db check` must call it healthy.
+extraction and chat turns (20 kills each, on SQLite and on PostgreSQL), then the store must hold
+exactly what an uninterrupted run holds (no lost, no duplicated message or memory) and
+`hearth db check` must call it healthy.
 And upstream faults (5xx, a connection reset mid-stream, malformed JSON, a stall) through the real
 `hearth chat --once`: the person's message is kept and one clear error is shown.
 
@@ -100,12 +101,7 @@ def _pg_progress(url: str) -> tuple[str, int] | None:
         engine.dispose()
 
 
-PG_KILLS = 8
-"""Fewer than on SQLite: each kill there also breaks a server connection mid-transaction, which is
-what this test is for, and eight of them spread over the import already reach every phase."""
-
-
-def test_import_killed_on_postgresql_ends_exactly_like_an_uninterrupted_one(pg_server, synth_zip):
+def test_import_killed_20_times_on_postgresql_ends_exactly_like_an_uninterrupted_one(pg_server, synth_zip):
     from conftest import pg_database
 
     reference = pg_database(pg_server)
@@ -117,7 +113,7 @@ def test_import_killed_on_postgresql_ends_exactly_like_an_uninterrupted_one(pg_s
     url = pg_database(pg_server)
     env = {"HEARTH_BATCH_MESSAGES": "40"}
     kills: list[tuple[str, float]] = []
-    while len(kills) < PG_KILLS:
+    while len(kills) < KILLS:
         proc = _spawn(["import", str(synth_zip)], url, env)
         if rng.random() < 0.3:
             at = rng.uniform(0.0, 1.5)
@@ -191,8 +187,8 @@ class Cursor:
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
-def test_memory_extraction_killed_many_times_ends_with_the_same_memories(tmp_path, engine, request):
-    """20 kills on SQLite; 8 on PostgreSQL (see PG_KILLS), each breaking a server connection."""
+def test_memory_extraction_killed_20_times_ends_with_the_same_memories(tmp_path, engine, request):
+    """On PostgreSQL each kill also breaks a server connection in the middle of a transaction."""
     from synth_chatgpt import generate
 
     def fresh(name: str) -> Path | str:
@@ -221,7 +217,7 @@ def test_memory_extraction_killed_many_times_ends_with_the_same_memories(tmp_pat
     cursor = Cursor(db)
     rng = random.Random(SEED + 1)
     kills: list[tuple[str, float]] = []
-    while len(kills) < (KILLS if engine == "sqlite" else PG_KILLS):
+    while len(kills) < KILLS:
         proc = _spawn(["memory", "extract"], db, env)
         if rng.random() < 0.25:  # start-up, or the first batch
             at = rng.uniform(0.0, 1.0)
@@ -289,8 +285,7 @@ def _turns(db: Path | str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("upstream", ["sqlite", "postgresql"], indirect=True)
-def test_chat_turns_killed_many_times_keep_every_message_once(tmp_path, upstream):
-    """20 kills on SQLite, PG_KILLS on PostgreSQL."""
+def test_chat_turns_killed_20_times_keep_every_message_once(tmp_path, upstream):
     fake, env, db = upstream
     fake.routes[("POST", "/v1/chat/completions")] = _slow_stream(words=12, delay=0.04)
     first = run_hearth("chat", "--backend", "fake", "--once", "hello 0", db=db, env=env)
@@ -298,7 +293,7 @@ def test_chat_turns_killed_many_times_keep_every_message_once(tmp_path, upstream
     rng = random.Random(SEED + 2)
     sent, kills, completed = ["hello 0"], [], ["hello 0"]
     i = 0
-    while len(kills) < (PG_KILLS if str(db).startswith("postgresql") else KILLS):
+    while len(kills) < KILLS:
         i += 1
         text = f"hello {i}"
         sent.append(text)
