@@ -21,10 +21,11 @@ ENGINES = ("sqlite", "postgresql")
 
 
 def pytest_generate_tests(metafunc):
-    """A module that sets `BOTH_ENGINES = True` runs its `store` tests on SQLite and on a real
-    PostgreSQL (with pgvector) started for the session; every other module on SQLite."""
-    if "store" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_ENGINES", False):
-        metafunc.parametrize("store", ENGINES, indirect=True)
+    """A module that sets `BOTH_ENGINES = True` runs its `store` and `db_location` tests on SQLite
+    and on a real PostgreSQL (with pgvector) started for the session; every other module on SQLite."""
+    for fixture in ("store", "db_location"):
+        if fixture in metafunc.fixturenames and getattr(metafunc.module, "BOTH_ENGINES", False):
+            metafunc.parametrize(fixture, ENGINES, indirect=True)
 
 
 def need_pgserver():
@@ -85,6 +86,15 @@ def store(request, tmp_path):
     s = Store(location)
     yield s
     s.close()
+
+
+@pytest.fixture
+def db_location(request, tmp_path) -> Path | str:
+    """Where a `hearth` subprocess keeps its store (HEARTH_DB): a SQLite file, or a fresh database
+    on the session's PostgreSQL server."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return pg_database(request.getfixturevalue("pg_server"))
+    return tmp_path / "h.db"
 
 
 @pytest.fixture(scope="session")

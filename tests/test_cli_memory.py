@@ -6,9 +6,11 @@ import json
 
 from conftest import run_hearth
 
+BOTH_ENGINES = True  # the memory commands as a person runs them, on SQLite and on PostgreSQL
 
-def test_memory_commands_round_trip(tmp_path):
-    db = tmp_path / "h.db"
+
+def test_memory_commands_round_trip(db_location):
+    db = db_location
     assert run_hearth("memory", "add", "我的猫叫小白", "--kind", "person", db=db).returncode == 0
     assert run_hearth("memory", "add", "Allergic to peanuts", "--importance", "0.9", db=db).returncode == 0
     rows = json.loads(run_hearth("memory", "list", "--json", db=db).stdout)

@@ -9,6 +9,8 @@ import orjson
 
 from conftest import run_hearth
 
+BOTH_ENGINES = True  # the memory commands as a person runs them, on SQLite and on PostgreSQL
+
 
 def _export(path, turns):
     mapping = {"root": {"id": "root", "message": None, "parent": None, "children": []}}
@@ -28,8 +30,8 @@ def _export(path, turns):
 DAY = 86400
 
 
-def test_extract_supersede_and_resume(tmp_path):
-    db = tmp_path / "h.db"
+def test_extract_supersede_and_resume(tmp_path, db_location):
+    db = db_location
     first = _export(tmp_path / "a.json", [
         (1.70e9, "user", "我住在北京，在一家医院当护士"),
         (1.70e9 + 60, "assistant", "辛苦啦"),
@@ -59,8 +61,8 @@ def test_extract_supersede_and_resume(tmp_path):
     assert old["superseded_by"] == next(m["id"] for m in current if "杭州" in m["text"])
 
 
-def test_a_fact_that_ends_retires_the_stored_one(tmp_path):
-    db = tmp_path / "h.db"
+def test_a_fact_that_ends_retires_the_stored_one(tmp_path, db_location):
+    db = db_location
     first = _export(tmp_path / "a.json", [(1.70e9, "user", "I live in Boston with my partner")])
     run_hearth("import", str(first), db=db)
     run_hearth("memory", "extract", db=db)
