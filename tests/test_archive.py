@@ -48,6 +48,22 @@ def test_round_trip_is_byte_identical(full_store, tmp_path):
     assert [h.snippet for h in search(restored, "宝贝")] == [h.snippet for h in search(full_store, "宝贝")]
 
 
+def test_round_trip_through_postgresql_is_byte_identical(full_store, tmp_path, pg_server):
+    """A person moving from the SQLite default to a PostgreSQL server loses nothing: the archive of
+    the PostgreSQL store equals the archive it was made from."""
+    from conftest import pg_database
+
+    first = tmp_path / "first.zip"
+    export_archive(full_store, first)
+    with Store(pg_database(pg_server)) as moved:
+        assert import_many(moved, [first])[0].status == "done"
+        second = tmp_path / "second.zip"
+        export_archive(moved, second)
+        found = sorted(h.snippet for h in search(moved, "宝贝", limit=1000))  # each engine ranks its own way
+        assert found == sorted(h.snippet for h in search(full_store, "宝贝", limit=1000))
+    assert first.read_bytes() == second.read_bytes()
+
+
 def test_archive_is_readable_and_checksummed(full_store, tmp_path):
     path = tmp_path / "a.zip"
     export_archive(full_store, path)

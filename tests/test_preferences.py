@@ -11,9 +11,11 @@ from hearth.store.companions import companion_by_name
 from hearth.store.preferences import preference_pairs
 from scripted import Scripted
 
+BOTH_ENGINES = True
 
-def test_rated_regeneration_is_a_pair(tmp_path):
-    db = tmp_path / "h.db"
+
+def test_rated_regeneration_is_a_pair(tmp_path, db_location):
+    db = db_location
     store = Store(str(db))
     with store.write() as conn, conn.begin():
         cid = companion_by_name(conn, "Mochi")

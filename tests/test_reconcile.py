@@ -4,12 +4,15 @@ a chat begun elsewhere, the client's own system prompt — zh and en."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from hearth.companion.reconcile import BadRequest, plan, split
 from hearth.companion.turn import Companion
 from hearth.store import chat
 from hearth.store.companions import companion_by_name
 from scripted import Scripted
+
+BOTH_ENGINES = True  # what a client resends is stored once on either engine
 
 
 @pytest.fixture
@@ -30,8 +33,8 @@ def _send(comp, messages):
 
 def _all(store, conv):
     with store.engine.connect() as conn:
-        return conn.exec_driver_sql(
-            "SELECT role, text, visible FROM messages WHERE conversation_id = ? ORDER BY id", (conv,)
+        return conn.execute(
+            sa.text("SELECT role, text, visible FROM messages WHERE conversation_id = :c ORDER BY id"), {"c": conv}
         ).all()
 
 
