@@ -153,3 +153,36 @@ def test_encrypted_archive_round_trip(imported, tmp_path):
 
     card = run_hearth("export", "--format", "card", "--encrypt", "-o", str(tmp_path / "cards"), db=imported, env=key)
     assert card.returncode == 1 and "Only the hearth archive" in card.stderr
+
+
+def test_accounts_stores_follow_the_main_store(imported, monkeypatch):
+    """On a shared server, encrypting the main store encrypts every account's store with it, a new
+    account's store is born encrypted, rekey and decrypt carry them along, and the server and
+    `--user` open them with the main store's passphrase alone."""
+    from hearth.server.auth import Principal
+    from hearth.server.hub import Hub
+    from hearth.store import users
+
+    db = imported
+    env = {"HEARTH_PASSPHRASE": SECRET}
+    assert run_hearth("users", "add", "mei", db=db).returncode == 0
+    assert run_hearth("--user", "mei", "memory", "add", "她的狗叫豆豆", db=db).returncode == 0
+    r = run_hearth("db", "encrypt", db=db, env=env)
+    assert r.returncode == 0 and "Encrypted the stores of 1 account(s) too: mei." in r.stdout, r.stdout + r.stderr
+    assert run_hearth("users", "add", "li", db=db, env=env).returncode == 0
+    with Store(str(db), SECRET) as main:
+        files = dict(users.account_files(main))
+        assert set(files) == {"mei", "li"} and all(encryption.is_encrypted(p) for p in files.values())
+        assert "豆豆".encode() not in files["mei"].read_bytes()
+        monkeypatch.delenv("HEARTH_PASSPHRASE", raising=False)  # only the main store's key is known
+        hub = Hub(main, lambda name: None)
+        mei = Principal("mei", 1, location=users.location(main, users.get_account(main, "mei")))
+        assert hub.for_person(mei).store.encrypted
+        hub.close()
+    shown = run_hearth("--user", "mei", "memory", "list", "--json", db=db, env=env)
+    assert [m["text"] for m in json.loads(shown.stdout)] == ["她的狗叫豆豆"]
+    new = {"HEARTH_PASSPHRASE": SECRET, "HEARTH_NEW_PASSPHRASE": SECRET + " 2"}
+    assert "of 2 account(s) too" in run_hearth("db", "rekey", db=db, env=new).stdout
+    r = run_hearth("db", "decrypt", "--yes", db=db, env={"HEARTH_PASSPHRASE": SECRET + " 2"})
+    assert "Decrypted the stores of 2 account(s) too" in r.stdout
+    assert not any(encryption.is_encrypted(p) for p in files.values())

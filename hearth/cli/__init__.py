@@ -90,20 +90,26 @@ def _location() -> str:
 
 
 def _store():
-    return _open(_location())
+    if State.user is None:
+        return _open(_location())
+    from hearth.store import users
+
+    with _main_store() as main:  # an account's store is encrypted with the main store's passphrase
+        return _open(users.location(main, users.get_account(main, State.user)), main.passphrase)
 
 
-def _open(location: str):
-    """An encrypted store without HEARTH_PASSPHRASE or a keyring entry asks for its passphrase when
-    someone is at the terminal."""
+def _open(location: str, passphrase: str | None = None):
+    """An encrypted store without HEARTH_PASSPHRASE, a keyring entry or `passphrase` asks for its
+    passphrase when someone is at the terminal."""
     from hearth.store import Store, encryption
     from hearth.store.db import sqlite_file
 
     path = sqlite_file(location)
-    if path is not None and encryption.is_encrypted(path) and encryption.passphrase_for(path) is None:
-        if sys.stdin.isatty() and sys.stderr.isatty():
-            return Store(location, typer.prompt(f"Passphrase for {path}", hide_input=True, err=True))
-    return Store(location)
+    if path is not None and encryption.is_encrypted(path):
+        passphrase = encryption.passphrase_for(path) or passphrase
+        if passphrase is None and sys.stdin.isatty() and sys.stderr.isatty():
+            passphrase = typer.prompt(f"Passphrase for {path}", hide_input=True, err=True)
+    return Store(location, passphrase)
 
 
 def _when(ts: float | None) -> str:

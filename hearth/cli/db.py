@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from hearth.cli import _json, _location, _store, app, out
+from hearth.cli import State, _json, _location, _store, app, out
 
 db_app = typer.Typer(help="Check, migrate, back up, restore and encrypt the store.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -119,6 +119,32 @@ def _current_passphrase(path: Path) -> str:
     return passphrase_for(path) or typer.prompt("Passphrase", hide_input=True)
 
 
+def _accounts_too(main: Path, old: str | None, new: str | None, done: str) -> None:
+    """The accounts' stores follow the main store (`hearth db encrypt/rekey/decrypt` without
+    --user): each one the old passphrase opens (or plain, when encrypting) is re-keyed the same
+    way. One given its own passphrase (`hearth --user NAME db rekey`) is left as it is, and named."""
+    from hearth.store import Store, encryption, users
+
+    if State.user is not None:
+        return
+    with Store(str(main), new) as store:
+        files = users.account_files(store)
+    moved, kept = [], []
+    for name, path in files:
+        if encryption.is_encrypted(path) == (old is None) or not encryption.opens(path, old):
+            kept.append(name)
+            continue
+        encryption.rekey_copy(path, old, new)
+        if new is not None:
+            _drop_plain_leftovers(path)
+        moved.append(name)
+    if moved:
+        out.print(f"{done} the stores of {len(moved)} account(s) too: {', '.join(moved)}.")
+    if kept:
+        out.print(Text(f"Left as they were (another passphrase, or already so): {', '.join(kept)}; "
+                       "`hearth --user NAME db ...` changes one.", style="yellow"))  # fmt: skip
+
+
 def _drop_plain_leftovers(path: Path) -> None:
     """Vector index sidecars are plain files: remove them (they are rebuilt in memory); name older
     plain copies (backups, stores set aside by restore) so the person can decide about them."""
@@ -160,6 +186,7 @@ def db_encrypt(
     out.print("hearth opens it with the passphrase from " + ("the OS keyring." if keyring else
               f"{encryption.ENV} (or save it with `hearth db unlock --keyring`)."))  # fmt: skip
     _drop_plain_leftovers(path)
+    _accounts_too(path, None, passphrase, "Encrypted")
 
 
 @db_app.command("decrypt")
@@ -181,6 +208,7 @@ def db_decrypt(
     counts = encryption.rekey_copy(path, passphrase, None)
     encryption.forget_keyring(path)
     out.print(f"Decrypted {path} ({counts.get('messages', 0):,} messages); it is a plain SQLite file again.")
+    _accounts_too(path, passphrase, None, "Decrypted")
 
 
 @db_app.command("rekey")
@@ -206,6 +234,7 @@ def db_rekey(
     if keyring or encryption.keyring_passphrase(path) is not None:
         encryption.save_to_keyring(path, new)
     out.print(f"The passphrase of {path} is changed.")
+    _accounts_too(path, old, new, "Changed the passphrase of")
 
 
 @db_app.command("unlock")

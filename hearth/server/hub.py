@@ -64,7 +64,8 @@ class Hub:
             with self._guard:
                 hub = self._people.get(who.location)
             if hub is None:
-                hub = Hub(Store(who.location), self._make, backend=self.default, fallbacks=self.fallbacks,
+                theirs = Store(who.location, passphrase=_passphrase(who.location) or self.store.passphrase)
+                hub = Hub(theirs, self._make, backend=self.default, fallbacks=self.fallbacks,
                           configured=self._configured, embed_in_background=self.embed_in_background)  # fmt: skip
                 hub._backends, hub._locks, hub._guard = self._backends, self._locks, self._guard
                 with self._guard:
@@ -120,3 +121,14 @@ class Hub:
 def hub_of(request: Any) -> Hub:
     """The hub of whoever sent this request, put there by the auth middleware (server/app.py)."""
     return request.state.hub
+
+
+def _passphrase(location: str) -> str | None:
+    """An account's store opens with its own passphrase (HEARTH_PASSPHRASE or the keyring entry for
+    its file) when there is one, else with the main store's: `hearth users add` and `hearth db
+    encrypt` encrypt the accounts' stores with it."""
+    from hearth.store import encryption
+    from hearth.store.db import sqlite_file
+
+    path = sqlite_file(location)
+    return encryption.passphrase_for(path) if path is not None else None

@@ -27,13 +27,15 @@ class Store:
     """A hearth database (SQLite file or PostgreSQL URL), migrated to the newest schema on open."""
 
     def __init__(self, location: str, passphrase: str | None = None) -> None:
-        """`passphrase` opens an encrypted SQLite store; without one, an encrypted file's passphrase
-        comes from HEARTH_PASSPHRASE or the OS keyring (see hearth.store.encryption)."""
+        """`passphrase` opens an encrypted SQLite store, or creates one where no file is yet;
+        without one, an encrypted file's passphrase comes from HEARTH_PASSPHRASE or the OS keyring
+        (see hearth.store.encryption). Given for a plain file, it is not used."""
         from hearth.store import encryption
 
         self.location = location
         path = sqlite_file(location)
-        self.encrypted = path is not None and encryption.is_encrypted(path)
+        new_file = path is not None and (not path.exists() or path.stat().st_size == 0)
+        self.encrypted = path is not None and (encryption.is_encrypted(path) or (new_file and passphrase is not None))
         if self.encrypted and passphrase is None:
             passphrase = encryption.passphrase_for(path)
             if passphrase is None:

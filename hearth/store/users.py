@@ -86,6 +86,18 @@ def list_accounts(main: Store) -> list[Account]:
         return [_row(r) for r in conn.execute(sa.select(users).order_by(users.c.name))]
 
 
+def account_files(main: Store) -> list[tuple[str, Path]]:
+    """Each account whose store is a SQLite file, with that file (those that exist): what
+    encrypting, rekeying or decrypting the main store does to them too."""
+    found = []
+    for account in list_accounts(main):
+        if not account.store.startswith("schema:"):
+            path = Path(location(main, account))
+            if path.exists():
+                found.append((account.name, path))
+    return found
+
+
 def get_account(main: Store, name: str) -> Account:
     with main.engine.connect() as conn:
         row = conn.execute(sa.select(users).where(users.c.name == name)).first()
@@ -121,7 +133,7 @@ def _prepare(main: Store, account: Account) -> None:
                 pass  # no pgvector on this server: exact search it is
     else:  # the folder of everyone's stores: nobody else on the machine lists or reads it
         Path(location(main, account)).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    Store(location(main, account)).close()
+    Store(location(main, account), passphrase=main.passphrase).close()  # encrypted when the main store is
 
 
 def _fresh_store(main: Store, name: str, postgres: bool) -> str:
