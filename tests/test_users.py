@@ -348,3 +348,31 @@ def test_delete_data_removes_the_vector_index_files_too(tmp_path):
             path.with_name(path.name + extra).write_bytes(b"vectors")
         users.remove_account(main, "mei", delete_data=True)
     assert not list((tmp_path / "users").iterdir())
+
+
+def test_an_idle_persons_hub_is_let_go_and_reopened(tmp_path, monkeypatch):
+    """A server with many accounts keeps only the active people's stores open: a hub unused for
+    IDLE_S is closed (its background embedding stopped) when someone else comes, and the person's
+    next request opens their store again with everything in it."""
+    from hearth.server import hub as hubs
+    from hearth.server.auth import Principal
+
+    main = Store(str(tmp_path / "main.db"))
+    a, _ = users.add_account(main, "ana")
+    b, _ = users.add_account(main, "bo")
+    ana = Principal("ana", a.id, location=users.location(main, a))
+    bo = Principal("bo", b.id, location=users.location(main, b))
+    server = hubs.Hub(main, lambda name: None, embed_in_background=True)
+    try:
+        first = server.for_person(ana)
+        mem = add_memory(first.store, "Ana's cat is called Miso")
+        assert server.for_person(ana) is first
+        monkeypatch.setattr(hubs, "IDLE_S", 0.05)
+        time.sleep(0.1)
+        server.for_person(bo)  # ana has been idle: her hub goes
+        assert first.backfill._stop.is_set() and ana.location not in server._people
+        again = server.for_person(ana)
+        assert again is not first and get_memory(again.store, mem).text == "Ana's cat is called Miso"
+    finally:
+        server.close()
+        main.close()

@@ -7,6 +7,7 @@ backends and the same limits on how many replies each backend writes at once."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,9 @@ from hearth.store import Store
 from hearth.store.loaders import companion_id, companions
 
 BackendFactory = Callable[[str | None], ChatBackend]
+IDLE_S = 1800.0
+"""A person's hub (their open store, their background-embedding thread) is let go after this long
+without a request from them, so a server with hundreds of accounts holds only the active ones."""
 
 
 class Hub:
@@ -46,6 +50,7 @@ class Hub:
         self._guard = threading.Lock()
         self._people: dict[str, Hub] = {}
         self._opening: dict[str, threading.Lock] = {}
+        self._used: dict[str, float] = {}
 
     def for_person(self, who: Principal) -> Hub:
         """The hub of the person a request comes from: this one for the owner, else one over their
@@ -55,9 +60,17 @@ class Hub:
         and a new account must never be handed the hub (and the data) of the one before it."""
         if who.location is None:
             return self
+        now = time.monotonic()
         with self._guard:
+            self._used[who.location] = now
+            idle = [where for where, used in self._used.items() if now - used > IDLE_S]
+            gone = [self._people.pop(where) for where in idle if where in self._people]
+            for where in idle:
+                del self._used[where]
             hub = self._people.get(who.location)
             opening = self._opening.setdefault(who.location, threading.Lock())
+        for old in gone:  # a request still using one keeps its connection: disposing closes idle ones
+            old._let_go(wait=False)
         if hub is not None:
             return hub
         with opening:  # one request opens (and migrates) a store; the others wait for it
@@ -77,11 +90,16 @@ class Hub:
         to whoever opened it)."""
         with self._guard:
             people, self._people = list(self._people.values()), {}
-        for hub in [self, *people]:
-            if hub.backfill is not None:
-                hub.backfill.stop()
+        if self.backfill is not None:
+            self.backfill.stop()
         for hub in people:
-            hub.store.close()
+            hub._let_go()
+
+    def _let_go(self, wait: bool = True) -> None:
+        """Stop this person's background embedding (waiting for its batch, or not) and close their store."""
+        if self.backfill is not None:
+            self.backfill.stop(timeout=10.0 if wait else 0.0)
+        self.store.close()
 
     def backend(self, name: str | None = None) -> ChatBackend:
         """The named backend (default: the server's), built on first use and kept."""
