@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 import sqlcipher3
 from conftest_backends import FakeServer
@@ -86,21 +87,6 @@ def test_import_killed_20_times_ends_exactly_like_an_uninterrupted_one(tmp_path,
     _healthy(db)
 
 
-def _pg_progress(url: str) -> tuple[str, int] | None:
-    """How far an import has written (committed), read from another connection as `progress` does."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
-        with engine.connect() as conn:
-            row = conn.exec_driver_sql("SELECT status, conversations_done FROM imports").first()
-        return tuple(row) if row else None
-    except sa.exc.DBAPIError:
-        return None
-    finally:
-        engine.dispose()
-
-
 def test_import_killed_20_times_on_postgresql_ends_exactly_like_an_uninterrupted_one(pg_server, synth_zip):
     from conftest import pg_database
 
@@ -111,6 +97,7 @@ def test_import_killed_20_times_on_postgresql_ends_exactly_like_an_uninterrupted
     total = expected["imports"][0][1]
     rng = random.Random(SEED + 2)
     url = pg_database(pg_server)
+    progress = Peek(url, "SELECT status, conversations_done FROM imports")
     env = {"HEARTH_BATCH_MESSAGES": "40"}
     kills: list[tuple[str, float]] = []
     while len(kills) < KILLS:
@@ -120,12 +107,15 @@ def test_import_killed_20_times_on_postgresql_ends_exactly_like_an_uninterrupted
             if _kill_after(proc, at):
                 kills.append(("time", round(at, 3)))
         else:
-            done = (_pg_progress(url) or ("", 0))[1]
+            done = (progress() or ("", 0))[1]
             target = rng.randint(done + 1, max(done + 1, total - 1))
-            if _kill_after(proc, 60, lambda t=target, u=url: (_pg_progress(u) or ("", 0))[1] >= t):
+            if _kill_after(proc, 60, lambda t=target, p=progress: (p() or ("", 0))[1] >= t):
                 kills.append(("after conversations", target))
         if proc.returncode == 0:
+            progress.close()
             url = pg_database(pg_server)
+            progress = Peek(url, "SELECT status, conversations_done FROM imports")
+    progress.close()
     print("kill points:", kills)
     r = run_hearth("import", str(synth_zip), db=url)
     assert r.returncode == 0, r.stderr
@@ -157,33 +147,44 @@ def _memories(db: Path | str) -> list[tuple]:
 CURSOR = "memory.extract.rules-1.last_message_id"
 
 
-class Cursor:
-    """How far the extraction has read (committed), read as another process would: a read-only
-    SQLite connection per look, or one PostgreSQL connection kept open (looked at every 3 ms)."""
+class Peek:
+    """One row read as another process would, looked at every 3 ms while a process runs: a
+    read-only SQLite connection per look, or one PostgreSQL connection kept open. None while the
+    table is not there yet."""
 
-    def __init__(self, db: Path | str) -> None:
-        self.db = db
-        self._pg = None
-        if str(db).startswith("postgresql"):
-            import psycopg
+    def __init__(self, db: Path | str, sql: str) -> None:
+        self.db, self.sql = db, sql
+        self._pg = psycopg.connect(str(db), autocommit=True) if str(db).startswith("postgresql") else None
 
-            self._pg = psycopg.connect(str(db), autocommit=True)
-
-    def __call__(self) -> int:
+    def __call__(self) -> tuple | None:
         try:
             if self._pg is not None:
-                row = self._pg.execute("SELECT value FROM settings WHERE key = %s", (CURSOR,)).fetchone()
-            else:
-                con = sqlcipher3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=1)
-                row = con.execute("SELECT value FROM settings WHERE key = ?", (CURSOR,)).fetchone()
+                return self._pg.execute(self.sql).fetchone()
+            con = sqlcipher3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=1)
+            try:
+                return con.execute(self.sql).fetchone()
+            finally:
                 con.close()
-            return int(row[0]) if row else 0
-        except (sqlcipher3.Error, ValueError):
-            return 0
+        except (sqlcipher3.Error, psycopg.Error):  # no such table yet, or the file is being created
+            return None
 
     def close(self) -> None:
         if self._pg is not None:
             self._pg.close()
+
+
+class Cursor(Peek):
+    """How far the extraction has read (committed)."""
+
+    def __init__(self, db: Path | str) -> None:
+        super().__init__(db, f"SELECT value FROM settings WHERE key = '{CURSOR}'")
+
+    def __call__(self) -> int:  # type: ignore[override]
+        row = super().__call__()
+        try:
+            return int(row[0]) if row else 0
+        except ValueError:
+            return 0
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])

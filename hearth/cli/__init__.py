@@ -83,19 +83,21 @@ def _location() -> str:
     """Where the store commands work on is: the main one, or with `--user NAME` that account's own."""
     if State.user is None:
         return config.load(State.db).db
+    with _main_store() as main:
+        return _account_location(main)
+
+
+def _account_location(main) -> str:
     from hearth.store import users
 
-    with _main_store() as main:
-        return users.location(main, users.get_account(main, State.user))
+    return users.location(main, users.get_account(main, State.user))
 
 
 def _store():
     if State.user is None:
         return _open(_location())
-    from hearth.store import users
-
     with _main_store() as main:  # an account's store is encrypted with the main store's passphrase
-        return _open(users.location(main, users.get_account(main, State.user)), main.passphrase)
+        return _open(_account_location(main), main.passphrase)
 
 
 def _open(location: str, passphrase: str | None = None):
@@ -105,9 +107,9 @@ def _open(location: str, passphrase: str | None = None):
     from hearth.store.db import sqlite_file
 
     path = sqlite_file(location)
-    if path is not None and encryption.is_encrypted(path):
-        passphrase = encryption.passphrase_for(path) or passphrase
-        if passphrase is None and sys.stdin.isatty() and sys.stderr.isatty():
+    passphrase = encryption.passphrase_or(path, passphrase)
+    if passphrase is None and path is not None and encryption.is_encrypted(path):
+        if sys.stdin.isatty() and sys.stderr.isatty():
             passphrase = typer.prompt(f"Passphrase for {path}", hide_input=True, err=True)
     return Store(location, passphrase)
 

@@ -401,12 +401,14 @@ def assess(text: str, semantic: bool = True) -> Assessment:
     from hearth.guard import semantic as clf
 
     limit = clf.threshold()
+    if limit is None:  # no classifier shipped: the rules alone
+        return found
     t = _norm(text)
     sentences = [s for s in _sentences(t) if _says_something(s)]
     # The whole message in a pass of its own: retrieval waits for that vector (the embedder
     # remembers it), not for the sentences read after it.
     for pieces in ([text], sentences if 1 < len(sentences) <= 8 else []):
-        if not pieces or limit is None:
+        if not pieces:
             continue
         for piece, p in zip(pieces, clf.scores(pieces) or [], strict=False):
             if p >= limit:

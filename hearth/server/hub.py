@@ -77,7 +77,7 @@ class Hub:
             with self._guard:
                 hub = self._people.get(who.location)
             if hub is None:
-                theirs = Store(who.location, passphrase=_passphrase(who.location) or self.store.passphrase)
+                theirs = Store(who.location, passphrase=_passphrase(who.location, self.store.passphrase))
                 hub = Hub(theirs, self._make, backend=self.default, fallbacks=self.fallbacks,
                           configured=self._configured, embed_in_background=self.embed_in_background)  # fmt: skip
                 hub._backends, hub._locks, hub._guard = self._backends, self._locks, self._guard
@@ -141,12 +141,10 @@ def hub_of(request: Any) -> Hub:
     return request.state.hub
 
 
-def _passphrase(location: str) -> str | None:
-    """An account's store opens with its own passphrase (HEARTH_PASSPHRASE or the keyring entry for
-    its file) when there is one, else with the main store's: `hearth users add` and `hearth db
-    encrypt` encrypt the accounts' stores with it."""
+def _passphrase(location: str, main: str | None) -> str | None:
+    """An account's store opens with its own passphrase when there is one, else with the main
+    store's: `hearth users add` and `hearth db encrypt` encrypt the accounts' stores with it."""
     from hearth.store import encryption
     from hearth.store.db import sqlite_file
 
-    path = sqlite_file(location)
-    return encryption.passphrase_for(path) if path is not None else None
+    return encryption.passphrase_or(sqlite_file(location), main)

@@ -85,6 +85,15 @@ def passphrase_for(path: Path) -> str | None:
     return os.environ.get(ENV) or keyring_passphrase(path)
 
 
+def passphrase_or(path: Path | None, fallback: str | None) -> str | None:
+    """What to open a store file with when `fallback` may do: an encrypted file's own passphrase
+    (environment, keyring) first, else `fallback` (an account's store is encrypted with the main
+    store's). A plain or missing file gets `fallback` untouched, and no keyring lookup."""
+    if path is None or not is_encrypted(path):
+        return fallback
+    return passphrase_for(path) or fallback
+
+
 def check_passphrase(passphrase: str) -> None:
     if len(passphrase) < MIN_PASSPHRASE:
         raise HearthError(
